@@ -1,0 +1,19 @@
+import type { MachineFacts } from "./facts.ts";
+import type { Runner } from "./exec.ts";
+import type { Redactor } from "./redact.ts";
+
+/** Everything a command may touch, handed in by main.ts; tests hand in fakes. */
+export interface Context {
+  readonly runner: Runner;
+  readonly redactor: Redactor;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Standard output, for results (plans, status). */
+  readonly out: (text: string) => void;
+  /** Standard error, for progress and problems; one call per line. */
+  readonly err: (line: string) => void;
+  readonly readTextFile: (path: string) => string;
+  readonly fileExists: (path: string) => boolean;
+  readonly gatherFacts: () => MachineFacts;
+  readonly randomSuffix: () => string;
+  readonly platform: { readonly os: string; readonly arch: string };
+}

@@ -1,0 +1,70 @@
+import { delimiter, join } from "node:path";
+
+/** Programs dnb may run; the plan says which are present. */
+export const PROGRAMS = ["nix", "tailscale", "tailscaled", "ssh", "ssh-keyscan", "systemctl", "launchctl"] as const;
+export type Program = (typeof PROGRAMS)[number];
+
+/** What --dry-run needs to know about this machine; gathered by reading files only, never by running anything. */
+export interface MachineFacts {
+  readonly os: string;
+  readonly arch: string;
+  readonly programs: Readonly<Record<Program, string | undefined>>;
+  readonly nixConf?: string;
+  /** nix.custom.conf, read when nix.conf includes it. */
+  readonly nixCustomConf?: string;
+  readonly machinesFileExists: boolean;
+  readonly sshConfig?: string;
+  /** A Nix daemon socket exists, so nix.conf changes need a daemon restart. */
+  readonly nixDaemonSocket: boolean;
+  /** The system tailscaled's socket exists (auto mode may reuse it). */
+  readonly systemTailscaled: boolean;
+}
+
+export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
+export const SYSTEM_TAILSCALED_SOCKET = "/var/run/tailscale/tailscaled.sock";
+
+function readIfPresent(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findOnPath(program: string, pathVariable: string): string | undefined {
+  for (const dir of pathVariable.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, program);
+    try {
+      const info = Deno.statSync(candidate);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return candidate;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return undefined;
+}
+
+export function gatherFacts(pathVariable: string): MachineFacts {
+  const programs = Object.fromEntries(PROGRAMS.map((program) => [program, findOnPath(program, pathVariable)]));
+  return {
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    programs: programs as Record<Program, string | undefined>,
+    nixConf: readIfPresent("/etc/nix/nix.conf"),
+    nixCustomConf: readIfPresent("/etc/nix/nix.custom.conf"),
+    machinesFileExists: exists("/etc/nix/machines"),
+    sshConfig: readIfPresent("/etc/ssh/ssh_config"),
+    nixDaemonSocket: exists(NIX_DAEMON_SOCKET),
+    systemTailscaled: exists(SYSTEM_TAILSCALED_SOCKET),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The options of `dnb --role …`, one table that the parser, the env twins and --help are made from.
+ * Every option reads its environment twin `DNB_<NAME>`; a flag beats its twin, which beats the default.
+ */
+export interface OptionSpec {
+  /** The flag as users type it. */
+  readonly flag: `--${string}`;
+  /** Placeholder for the value in --help; absent for an on/off switch. */
+  readonly value?: string;
+  readonly description: string;
+}
+
+export const ROLE_OPTIONS = [
+  { flag: "--role", value: "<role>", description: "builder or coordinator" },
+  { flag: "--hostname", value: "<name>", description: "this node's tailnet hostname (a DNS label)" },
+  { flag: "--tags", value: "<tags>", description: "comma-separated tags to advertise, e.g. tag:nix-builder" },
+  { flag: "--builders", value: "<names>", description: "coordinator: whitespace-separated builder hostnames" },
+  {
+    flag: "--discover-prefix",
+    value: "<prefix>",
+    description: "coordinator: take online builders whose name starts so",
+  },
+  { flag: "--expect", value: "<n>", description: "coordinator: how many builders to wait for with --discover-prefix" },
+  { flag: "--builder-tag", value: "<tag>", description: "coordinator: tag a discovered builder must carry" },
+  { flag: "--builder-timeout", value: "<seconds>", description: "builder: exit when not claimed within this time" },
+  { flag: "--lease", value: "<seconds>", description: "a claimed builder exits when not renewed for this long" },
+  { flag: "--wait-timeout", value: "<seconds>", description: "coordinator: how long to wait for builders" },
+  { flag: "--join-timeout", value: "<seconds>", description: "deadline for joining the tailnet" },
+  { flag: "--extra-nix-config", value: "<lines>", description: "extra `name = value` lines for nix.conf" },
+  { flag: "--ssh-user", value: "<user>", description: "user the coordinator's Nix connects to builders as" },
+  { flag: "--ssh-key", value: "<path>", description: "private key for plain OpenSSH instead of Tailscale SSH" },
+  { flag: "--state-dir", value: "<path>", description: "where dnb keeps its state" },
+  { flag: "--tailscale", value: "<mode>", description: "auto, up or existing" },
+  { flag: "--tailscale-bin", value: "<path>", description: "the tailscale CLI to use" },
+  { flag: "--install-nix", value: "<mode>", description: "auto or never" },
+  { flag: "--jobs-per-core", value: "<n>", description: "coordinator: Nix jobs per builder core" },
+  { flag: "--authkey-file", value: "<path>", description: "file holding the auth key (else TS_AUTHKEY)" },
+  { flag: "--dry-run", description: "print the plan and change nothing" },
+] as const satisfies readonly OptionSpec[];
+
+export const STATE_DIR_OPTION = ROLE_OPTIONS.find((option) => option.flag === "--state-dir")!;
+
+export type RoleFlag = (typeof ROLE_OPTIONS)[number]["flag"];
+
+/** `--builder-timeout` → `DNB_BUILDER_TIMEOUT`. */
+export function envTwin(flag: string): string {
+  return `DNB_${flag.slice(2).toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** `--builder-timeout` → `builderTimeout`, the key commander stores the value under. */
+export function attributeName(flag: string): string {
+  return flag.slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** Environment variables that may hold the auth key, in order of preference. */
+export const AUTH_KEY_ENV = ["DNB_TAILSCALE_AUTHKEY", "TS_AUTHKEY"] as const;

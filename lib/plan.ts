@@ -1,0 +1,273 @@
+import type { Config } from "./config.ts";
+import type { MachineFacts, Program } from "./facts.ts";
+import { knownHostsLines } from "./host_keys.ts";
+import { MACHINES_HEADER, machinesLineTemplate } from "./machines_file.ts";
+import { upsertBlock } from "./managed_block.ts";
+import { MACHINES_FILE, nixConfBlockBody, nixConfTarget, settingsSetOutsideBlock } from "./nix_config.ts";
+import { daemonRestartArgv, storePingArgv } from "./nix_daemon.ts";
+import { claimArgv } from "./protocol.ts";
+import { sshConfigLines, sshConfigTarget } from "./ssh_config.ts";
+import {
+  tailscaledArgv,
+  tailscaledPaths,
+  tailscaleLogoutArgv,
+  tailscaleStatusArgv,
+  tailscaleUpArgv,
+} from "./tailscale_args.ts";
+
+export interface PlannedFile {
+  readonly path: string;
+  readonly mode: string;
+  /** What happens to the file, e.g. "create", "replace dnb's block". */
+  readonly change: string;
+  readonly content: string;
+}
+
+export interface PlanStep {
+  readonly title: string;
+  readonly notes: readonly string[];
+  readonly commands: readonly (readonly string[])[];
+  readonly files: readonly PlannedFile[];
+}
+
+export interface Plan {
+  readonly headline: string;
+  readonly steps: readonly PlanStep[];
+  /** What is missing on this machine and what dnb would do about it. */
+  readonly missing: readonly string[];
+}
+
+function step(title: string, parts: Partial<Omit<PlanStep, "title">>): PlanStep {
+  return { title, notes: parts.notes ?? [], commands: parts.commands ?? [], files: parts.files ?? [] };
+}
+
+/** Shown where a secret would be. */
+export const MASK = "***";
+
+function missingPrograms(config: Config, facts: MachineFacts): string[] {
+  const missing: string[] = [];
+  if (facts.programs.nix === undefined) {
+    missing.push(
+      config.installNix === "auto"
+        ? "nix: not found; dnb would install Nix (--install-nix auto)"
+        : "nix: not found and --install-nix is never: the run would stop here",
+    );
+  }
+  if (config.tailscaleBin === undefined && facts.programs.tailscale === undefined) {
+    missing.push(
+      config.tailscale === "existing"
+        ? "tailscale: not found and --tailscale is existing: the run would stop here"
+        : "tailscale: not found; dnb would install a pinned, checksum-verified Tailscale",
+    );
+  }
+  if (config.role === "coordinator" && facts.programs.ssh === undefined) {
+    missing.push("ssh: not found; install OpenSSH's client (the Nix daemon reaches builders with it)");
+  }
+  return missing;
+}
+
+function joinStep(config: Config, facts: MachineFacts): PlanStep {
+  const bin = config.tailscaleBin ?? facts.programs.tailscale ?? "tailscale";
+  const daemonBin = facts.programs.tailscaled ?? "tailscaled";
+  const paths = tailscaledPaths(config.stateDir);
+  const keyFile = `${config.stateDir}/authkey`;
+  const notes: string[] = [];
+  if (config.tailscale === "existing") {
+    notes.push("reuse the running, logged-in tailscaled; never log it out (it is not dnb's)");
+    return step("Join the tailnet", { notes, commands: [tailscaleStatusArgv(bin)] });
+  }
+  if (config.tailscale === "auto") {
+    notes.push(
+      facts.systemTailscaled
+        ? "a system tailscaled socket exists: reuse it if it is logged in (and then never log it out); else:"
+        : "no system tailscaled found: start one for this run",
+    );
+  }
+  notes.push(
+    config.authKey
+      ? `auth key: ${MASK} from ${config.authKey.source}` +
+        (config.authKey.kind === "oauth-client-secret"
+          ? " (OAuth client secret; ?ephemeral=true&preauthorized=true added)"
+          : "")
+      : "auth key: none given; set TS_AUTHKEY or DNB_TAILSCALE_AUTHKEY, or --authkey-file (needed unless a logged-in tailscaled is reused)",
+    `tailscale up gets the key as file:${keyFile} (mode 0600), deleted as soon as up returns`,
+    `deadline ${config.joinTimeoutSeconds}s, transient failures retried with backoff`,
+  );
+  return step("Join the tailnet", {
+    notes,
+    commands: [
+      tailscaledArgv(daemonBin, config.stateDir),
+      tailscaleUpArgv({
+        bin,
+        socket: paths.socket,
+        authKeyFile: keyFile,
+        hostname: config.hostname,
+        tags: config.tags,
+        ssh: config.role === "builder",
+        timeoutSeconds: config.joinTimeoutSeconds,
+      }),
+    ],
+    files: [{ path: keyFile, mode: "0600", change: "create, then delete after `tailscale up`", content: MASK }],
+  });
+}
+
+function builderSteps(config: Config, facts: MachineFacts): PlanStep[] {
+  const bin = config.tailscaleBin ?? facts.programs.tailscale ?? "tailscale";
+  const info = {
+    version: 1,
+    hostname: config.hostname,
+    system: "<nix show-config: system>",
+    systems: ["<system>", "<extra-platforms>…"],
+    features: ["<nix show-config: system-features>…"],
+    cores: "<cores>",
+    memoryBytes: "<memory>",
+    nixVersion: "<nix --version>",
+    nixDaemon: "<absolute path of nix-daemon>",
+    os: facts.os,
+    arch: facts.arch,
+    startedAt: "<time>",
+  };
+  return [
+    step("Publish what this builder offers", {
+      files: [{
+        path: `${config.stateDir}/info.json`,
+        mode: "0644",
+        change: "create",
+        content: JSON.stringify(info, null, 2) + "\n",
+      }],
+    }),
+    step("Wait to be claimed", {
+      notes: [
+        `unclaimed after ${config.builderTimeoutSeconds}s: exit 1`,
+        `claimed: exit 0 when ${config.stateDir}/done appears; exit 1 ("coordinator lost") when ${config.stateDir}/lease is older than ${config.leaseSeconds}s`,
+        "a status line every 60 s (CPU, memory, /nix disk)",
+      ],
+    }),
+    step("Leave the tailnet (on every exit path, signals included)", {
+      commands: [tailscaleLogoutArgv(bin, tailscaledPaths(config.stateDir).socket)],
+    }),
+  ];
+}
+
+function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
+  const bin = config.tailscaleBin ?? facts.programs.tailscale ?? "tailscale";
+  const aliases = config.builders.length > 0 ? config.builders : ["<builder>"];
+  const knownHosts = `${config.stateDir}/known_hosts`;
+  const privateSshConfig = `${config.stateDir}/ssh_config`;
+  const hosts = aliases.map((alias) => ({
+    alias,
+    address: `<tailnet IPv4 of ${alias}>`,
+    user: config.sshUser,
+    identityFile: config.sshKey,
+  }));
+  const sshLines = sshConfigLines(hosts, knownHosts);
+  const sshTarget = sshConfigTarget(facts.sshConfig);
+  const sshFile: PlannedFile = sshTarget.kind === "drop-in"
+    ? { path: sshTarget.path, mode: "0644", change: "create (stop removes it)", content: sshLines.join("\n") + "\n" }
+    : {
+      path: sshTarget.path,
+      mode: "0644",
+      change: "add dnb's block at the top (stop removes it)",
+      content: upsertBlock(facts.sshConfig ?? "", sshLines, "start"),
+    };
+
+  const nixConfPath = nixConfTarget(facts.nixConf);
+  const nixConfText = (nixConfPath.endsWith("nix.custom.conf") ? facts.nixCustomConf : facts.nixConf) ?? "";
+  const overridden = settingsSetOutsideBlock(nixConfText, ["builders", "builders-use-substitutes"]);
+  const restart = facts.nixDaemonSocket ? daemonRestartArgv(facts.os) : undefined;
+
+  const discovery = config.builders.length > 0
+    ? `wait for ${config.builders.join(", ")} (by HostName or DNS name; a '-1' suffix is reported)`
+    : `wait for ${config.expect} online peers named ${config.discoverPrefix}* carrying ${config.builderTag}`;
+
+  return [
+    step("Find the builders", {
+      notes: [
+        discovery,
+        `poll every 1 s for up to ${config.waitTimeoutSeconds}s; claim each one as soon as it is online`,
+      ],
+      commands: [tailscaleStatusArgv(bin, tailscaledPaths(config.stateDir).socket)],
+    }),
+    step("Claim and probe each builder, in parallel", {
+      notes: [
+        "host keys pinned from the tailnet (sshHostKeys), or ssh-keyscan over the tailnet with --ssh-key",
+        "one ssh round trip writes claim, renews lease and returns info.json; data goes over stdin",
+      ],
+      commands: aliases.map((alias) => claimArgv(privateSshConfig, alias)),
+      files: [
+        {
+          path: knownHosts,
+          mode: "0644",
+          change: "create",
+          content: aliases.flatMap((alias) => knownHostsLines(alias, ["<host key from the tailnet>"])).join("\n") +
+            "\n",
+        },
+        { path: privateSshConfig, mode: "0644", change: "create", content: sshLines.join("\n") + "\n" },
+      ],
+    }),
+    step("Configure Nix", {
+      notes: [
+        facts.machinesFileExists
+          ? `${MACHINES_FILE} exists: kept as a backup in ${config.stateDir}/backup/ and restored by stop`
+          : `${MACHINES_FILE} does not exist: stop removes it`,
+        ...overridden.map((name) => `${nixConfPath} sets ${name} outside dnb's block; dnb's later line wins`),
+        restart
+          ? "then restart the Nix daemon so it rereads nix.conf"
+          : "no Nix daemon socket: single-user Nix, no restart needed",
+        "then check that each builder answers as a Nix store over ssh-ng; one that does not is left out with a warning",
+      ],
+      files: [
+        {
+          path: MACHINES_FILE,
+          mode: "0644",
+          change: facts.machinesFileExists ? "replace" : "create",
+          content: [
+            MACHINES_HEADER,
+            ...aliases.map((alias) => machinesLineTemplate(config.sshUser, alias, config.sshKey, config.jobsPerCore)),
+          ]
+            .join("\n") + "\n",
+        },
+        {
+          path: nixConfPath,
+          mode: "0644",
+          change: "add or replace dnb's block at the end (stop removes it)",
+          content: upsertBlock(nixConfText, nixConfBlockBody(config.extraNixConfig), "end"),
+        },
+        sshFile,
+      ],
+      commands: [
+        ...(restart ? [restart] : []),
+        ...aliases.map((alias) => storePingArgv(`ssh-ng://${config.sshUser}@${alias}`)),
+      ],
+    }),
+    step("Leave a watchdog behind and exit", {
+      notes: [
+        `renews every builder's lease every ${
+          Math.max(1, Math.floor(config.leaseSeconds / 4))
+        }s, drops lost builders, claims late ones`,
+        "`dnb stop` (or stop-nix-builders) signals builders done and restores every file above",
+      ],
+    }),
+  ];
+}
+
+function programsNeeded(role: Config["role"]): Program[] {
+  return role === "coordinator" ? ["nix", "tailscale", "ssh"] : ["nix", "tailscale"];
+}
+
+/** The whole run as steps: commands as argv, files with their new content; secrets appear only as ***. */
+export function buildPlan(config: Config, facts: MachineFacts): Plan {
+  const missing = missingPrograms(config, facts);
+  const preflight = step("Check this machine", {
+    notes: [
+      `${facts.os}/${facts.arch}; state in ${config.stateDir} (0755, refused if another user owns it or others can write it)`,
+      ...programsNeeded(config.role).map((program) => `${program}: ${facts.programs[program] ?? "not found"}`),
+    ],
+  });
+  const roleSteps = config.role === "builder" ? builderSteps(config, facts) : coordinatorSteps(config, facts);
+  return {
+    headline: `plan for ${config.role} ${config.hostname} with tags ${config.tags.join(",")}`,
+    steps: [preflight, joinStep(config, facts), ...roleSteps],
+    missing,
+  };
+}

@@ -1,0 +1,66 @@
+import type { AuthKey } from "./config.ts";
+
+/** Where a tailscaled that dnb starts keeps its socket and (in-memory) state. */
+export function tailscaledPaths(stateDir: string): { socket: string; stateDir: string } {
+  return { socket: `${stateDir}/tailscaled.sock`, stateDir: `${stateDir}/tailscale` };
+}
+
+/** `--state=mem:` makes the node ephemeral whatever the key; `--statedir` gives Tailscale SSH its host keys. */
+export function tailscaledArgv(bin: string, stateDir: string): string[] {
+  const paths = tailscaledPaths(stateDir);
+  return [bin, "--state=mem:", `--statedir=${paths.stateDir}`, `--socket=${paths.socket}`];
+}
+
+/**
+ * What goes in the key file that `tailscale up` reads. OAuth client secrets need
+ * `ephemeral` and `preauthorized` set, as Tailscale documents; values the user set win.
+ */
+export function authKeyForUp(key: AuthKey): string {
+  if (key.kind !== "oauth-client-secret") return key.value;
+  const query = key.value.includes("?") ? key.value.slice(key.value.indexOf("?") + 1) : "";
+  const given = new URLSearchParams(query);
+  // Append only what is missing and keep the user's text as written.
+  const added = ["ephemeral", "preauthorized"].filter((name) => !given.has(name)).map((name) => `${name}=true`);
+  if (added.length === 0) return key.value;
+  const separator = query === "" ? (key.value.endsWith("?") ? "" : "?") : "&";
+  return `${key.value}${separator}${added.join("&")}`;
+}
+
+export interface UpOptions {
+  readonly bin: string;
+  /** Absent when reusing the system's tailscaled. */
+  readonly socket?: string;
+  readonly authKeyFile: string;
+  readonly hostname: string;
+  readonly tags: readonly string[];
+  /** Builders run Tailscale SSH so the coordinator reaches them without keys. */
+  readonly ssh: boolean;
+  readonly timeoutSeconds: number;
+}
+
+/** The key travels as `file:<path>`, never on the command line; peers are addressed by IP, so no tailnet DNS. */
+export function tailscaleUpArgv(options: UpOptions): string[] {
+  return [
+    options.bin,
+    ...socketArgs(options.socket),
+    "up",
+    `--auth-key=file:${options.authKeyFile}`,
+    `--hostname=${options.hostname}`,
+    `--advertise-tags=${options.tags.join(",")}`,
+    ...(options.ssh ? ["--ssh"] : []),
+    "--accept-dns=false",
+    `--timeout=${options.timeoutSeconds}s`,
+  ];
+}
+
+export function tailscaleStatusArgv(bin: string, socket?: string): string[] {
+  return [bin, ...socketArgs(socket), "status", "--json"];
+}
+
+export function tailscaleLogoutArgv(bin: string, socket?: string): string[] {
+  return [bin, ...socketArgs(socket), "logout"];
+}
+
+function socketArgs(socket: string | undefined): string[] {
+  return socket === undefined ? [] : [`--socket=${socket}`];
+}

@@ -1,0 +1,36 @@
+/**
+ * dnb's entry point and its only impure file: it reads Deno.args and the environment, builds the
+ * real context, and exits with the code the CLI returns.
+ */
+import { basename } from "node:path";
+import { runCli } from "./lib/cli.ts";
+import { DenoRunner } from "./lib/exec.ts";
+import { gatherFacts } from "./lib/facts.ts";
+import { Redactor } from "./lib/redact.ts";
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const env = Deno.env.toObject();
+const encoder = new TextEncoder();
+const redactor = new Redactor();
+
+const code = await runCli(Deno.args, basename(Deno.execPath()), {
+  runner: new DenoRunner(),
+  redactor,
+  env,
+  out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+  err: (line) => Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
+  readTextFile: (path) => Deno.readTextFileSync(path),
+  fileExists,
+  gatherFacts: () => gatherFacts(env.PATH ?? ""),
+  randomSuffix: () => crypto.randomUUID().slice(0, 6),
+  platform: { os: Deno.build.os, arch: Deno.build.arch },
+});
+Deno.exit(code);

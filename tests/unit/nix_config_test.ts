@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { nixConfBlockBody, nixConfTarget, settingsSetOutsideBlock } from "../../lib/nix_config.ts";
+
+Deno.test("the nix.conf block points Nix at the machines file, then adds the user's lines", () => {
+  assert.deepEqual(nixConfBlockBody([]), ["builders = @/etc/nix/machines", "builders-use-substitutes = true"]);
+  assert.deepEqual(nixConfBlockBody(["max-jobs = 0", "extra-substituters = https://c.example"]), [
+    "builders = @/etc/nix/machines",
+    "builders-use-substitutes = true",
+    "max-jobs = 0",
+    "extra-substituters = https://c.example",
+  ]);
+});
+
+Deno.test("dnb writes nix.custom.conf when nix.conf includes it (Determinate), else nix.conf", async (t) => {
+  const cases: [string, string | undefined, string][] = [
+    ["no nix.conf", undefined, "/etc/nix/nix.conf"],
+    ["plain nix.conf", "sandbox = true\n", "/etc/nix/nix.conf"],
+    [
+      "Determinate's !include",
+      "extra-experimental-features = nix-command\n!include nix.custom.conf\n",
+      "/etc/nix/nix.custom.conf",
+    ],
+    ["absolute include", "include /etc/nix/nix.custom.conf", "/etc/nix/nix.custom.conf"],
+    ["include of another file", "!include other.conf\n", "/etc/nix/nix.conf"],
+    ["commented include", "# !include nix.custom.conf\n", "/etc/nix/nix.conf"],
+  ];
+  for (const [name, text, expected] of cases) {
+    await t.step(name, () => assert.deepEqual(nixConfTarget(text), expected));
+  }
+});
+
+Deno.test("settingsSetOutsideBlock finds builders set by someone else, not by dnb", () => {
+  const text =
+    "builders = \n# >>> dnb >>>\nbuilders = @/etc/nix/machines\nbuilders-use-substitutes = true\n# <<< dnb <<<\n";
+  assert.deepEqual(settingsSetOutsideBlock(text, ["builders", "builders-use-substitutes"]), ["builders"]);
+  assert.deepEqual(settingsSetOutsideBlock("max-jobs = 1\n", ["builders"]), []);
+});
