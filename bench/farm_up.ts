@@ -1,0 +1,21 @@
+/**
+ * How long a farm of namespaced hosts takes to come up and go away on this machine.
+ * Run as root: deno task bench. Figures are printed, never asserted.
+ */
+import { createFarm } from "../tests/e2e/harness/farm.ts";
+
+const SIZES = [3, 16];
+
+console.log(`farm up/down on ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`);
+console.log("| hosts | up (s) | destroy (s) |");
+console.log("|---:|---:|---:|");
+for (const size of SIZES) {
+  const hosts = Array.from({ length: size }, (_, index) => ({ name: index === 0 ? "coord" : `b${index}` }));
+  const started = performance.now();
+  const farm = await createFarm({ hosts });
+  const up = (performance.now() - started) / 1000;
+  const destroyStarted = performance.now();
+  await farm.destroy();
+  const down = (performance.now() - destroyStarted) / 1000;
+  console.log(`| ${size} | ${up.toFixed(2)} | ${down.toFixed(2)} |`);
+}

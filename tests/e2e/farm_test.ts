@@ -1,0 +1,194 @@
+/** The farm proves itself with no dnb: a hand-written machines file and a real distributed nix-build. */
+import assert from "node:assert/strict";
+import { machinesLine } from "../../lib/machines_file.ts";
+import { upsertBlock } from "../../lib/managed_block.ts";
+import { nixConfBlockBody } from "../../lib/nix_config.ts";
+import { sshConfigLines } from "../../lib/ssh_config.ts";
+import { createFarm, type Farm, FARM_BASE, NETNS_PREFIX, sweepStaleRuns } from "./harness/farm.ts";
+import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
+import { farmTest } from "./harness/prerequisites.ts";
+
+const BUILDERS = [{ name: "b1", system: "x86_64-linux" }, { name: "b2", system: "aarch64-linux" }];
+
+/** Points the coordinator's Nix at the builders by hand, pinning `keyFor(builder)` as each host key. */
+function configureCoordinator(farm: Farm, keyFor: (name: string) => string): void {
+  const coordinator = farm.host("coord");
+  const builders = BUILDERS.map(({ name, system }) => ({ ...farm.host(name), system }));
+  Deno.writeTextFileSync(
+    `${coordinator.dir}/etc-nix/machines`,
+    builders.map((builder) =>
+      machinesLine({
+        sshUser: "root",
+        alias: builder.name,
+        nixDaemon: "/usr/bin/nix-daemon",
+        systems: [builder.system],
+        cores: 1,
+        jobsPerCore: 1,
+        features: [],
+        mandatoryFeatures: [],
+        hostKey: keyFor(builder.name),
+      })
+    ).join("\n") + "\n",
+  );
+  const nixConf = `${coordinator.dir}/etc-nix/nix.conf`;
+  Deno.writeTextFileSync(nixConf, upsertBlock(Deno.readTextFileSync(nixConf), nixConfBlockBody([]), "end"));
+  Deno.writeTextFileSync(
+    `${coordinator.dir}/ssh_config.d/dnb.conf`,
+    sshConfigLines(builders.map((b) => ({ alias: b.name, address: b.address, user: "root" })), "/root/.ssh/known_hosts")
+      .join("\n") + "\n",
+  );
+  Deno.writeTextFileSync(
+    `${coordinator.dir}/root-ssh/known_hosts`,
+    builders.map((builder) => `${builder.name} ${keyFor(builder.name)}\n`).join(""),
+  );
+}
+
+async function distributedBuild(
+  farm: Farm,
+  perSystem: number,
+): Promise<{ code: number; stderr: string; built: { host: string; system: string }[] }> {
+  Deno.writeTextFileSync(
+    `${farm.host("coord").dir}/tmp/probe.nix`,
+    probeDerivations({ "x86_64-linux": perSystem, "aarch64-linux": perSystem }, crypto.randomUUID()),
+  );
+  const build = await farm.run("coord", ["nix-build", "--max-jobs", "0", "--no-out-link", "/tmp/probe.nix"], {
+    timeoutMs: 120_000,
+  });
+  if (build.code !== 0) return { code: build.code, stderr: build.stderr, built: [] };
+  const outputs = build.stdout.trim().split("\n");
+  const contents = await Promise.all(outputs.map((path) => farm.run("coord", ["cat", path]).then((r) => r.stdout)));
+  return { code: 0, stderr: build.stderr, built: buildRecords(contents) };
+}
+
+farmTest("each system's derivations are built on the builder of that system, host keys pinned", async () => {
+  const farm = await createFarm({ hosts: [{ name: "coord" }, ...BUILDERS] });
+  try {
+    configureCoordinator(farm, (name) => farm.host(name).sshHostKey);
+    const result = await distributedBuild(farm, 3);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.built.length, 6);
+    for (const { host, system } of result.built) assert.equal(host, system === "x86_64-linux" ? "b1" : "b2");
+    assert.deepEqual(new Set(result.built.map((record) => record.system)), new Set(["x86_64-linux", "aarch64-linux"]));
+  } finally {
+    await farm.destroy();
+  }
+});
+
+farmTest("a wrong pinned host key makes the build fail", async () => {
+  const farm = await createFarm({ hosts: [{ name: "coord" }, ...BUILDERS] });
+  try {
+    // b2's key pinned for b1 too: b1's sshd presents its own key, which must be refused.
+    configureCoordinator(farm, () => farm.host("b2").sshHostKey);
+    const result = await distributedBuild(farm, 1);
+    assert.notEqual(result.code, 0);
+    assert.match(
+      result.stderr,
+      /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|failed to find a machine/i,
+    );
+  } finally {
+    await farm.destroy();
+  }
+});
+
+async function leftovers(
+  runId: string,
+): Promise<{ netns: string[]; mounts: string[]; processes: string[]; veths: number }> {
+  const netns = new TextDecoder().decode((await new Deno.Command("ip", { args: ["netns", "list"] }).output()).stdout);
+  const links = new TextDecoder().decode(
+    (await new Deno.Command("ip", { args: ["-o", "link", "show", "type", "veth"] }).output()).stdout,
+  );
+  const processes = new TextDecoder().decode(
+    (await new Deno.Command("ps", { args: ["-eo", "stat=,args="] }).output()).stdout,
+  );
+  return {
+    netns: netns.split("\n").filter((line) => line.includes(runId)),
+    mounts: Deno.readTextFileSync("/proc/mounts").split("\n").filter((line) => line.includes(`${FARM_BASE}/${runId}`)),
+    processes: processes.split("\n").filter((line) => line.includes(runId) && !line.startsWith("Z")),
+    veths: links.split("\n").filter((line) => line.trim() !== "").length,
+  };
+}
+
+farmTest("destroy leaves no namespace, mount, veth, process or folder of the run", async () => {
+  const vethsBefore = (await leftovers("none")).veths;
+  const farm = await createFarm({ hosts: [{ name: "a" }, { name: "b" }] });
+  const daemon = farm.spawn("a", ["sleep", "600"]);
+  const during = await leftovers(farm.runId);
+  assert.equal(during.netns.length, 3, "two hosts and the switch");
+  assert.ok(during.mounts.length >= 3);
+  assert.ok(during.processes.length >= 2, "sshd of both hosts");
+  await farm.destroy();
+  await daemon.status;
+  assert.deepEqual(await leftovers(farm.runId), { netns: [], mounts: [], processes: [], veths: vethsBefore });
+  assert.throws(() => Deno.statSync(farm.dir));
+});
+
+farmTest("two farms at once do not collide, and the sweeper leaves a live run alone", async () => {
+  const [first, second] = await Promise.all([
+    createFarm({ hosts: [{ name: "x" }, { name: "y" }] }),
+    createFarm({ hosts: [{ name: "x" }, { name: "y" }] }),
+  ]);
+  try {
+    assert.notEqual(first.runId, second.runId);
+    assert.deepEqual(await sweepStaleRuns(), []);
+    for (const farm of [first, second]) {
+      const y = farm.host("y");
+      Deno.writeTextFileSync(`${farm.host("x").dir}/root-ssh/known_hosts`, `${y.address} ${y.sshHostKey}\n`);
+      const hop = await farm.run("x", [
+        "ssh",
+        "-o",
+        "BatchMode=yes",
+        `root@${y.address}`,
+        "head -n 1 /etc/nix/nix.conf",
+      ]);
+      assert.deepEqual([hop.code, hop.stdout], [0, "# host=y\n"], hop.stderr);
+    }
+  } finally {
+    await Promise.all([first.destroy(), second.destroy()]);
+  }
+});
+
+farmTest("the sweeper removes what a killed run left behind, and only that", async () => {
+  const farm = await createFarm({ hosts: [{ name: "a" }] });
+  // Play a killed test process: its run record now names a dead owner.
+  const record = JSON.parse(Deno.readTextFileSync(`${farm.dir}/run.json`));
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  Deno.writeTextFileSync(`${farm.dir}/run.json`, JSON.stringify({ ...record, ownerPid: dead.pid }));
+  const live = await createFarm({ hosts: [{ name: "a" }] });
+  try {
+    assert.deepEqual((await leftovers(farm.runId)).netns, []);
+    assert.deepEqual((await leftovers(farm.runId)).mounts, []);
+    assert.throws(() => Deno.statSync(farm.dir));
+    assert.equal((await leftovers(live.runId)).netns.length, 2);
+    assert.ok(!NETNS_PREFIX.includes(live.runId));
+  } finally {
+    await live.destroy();
+    await farm.destroy();
+  }
+});
+
+farmTest("an interrupted test process removes its farm on the way out", async () => {
+  const farmModule = new URL("./harness/farm.ts", import.meta.url).href;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { createFarm } from "${farmModule}";` +
+      `const farm = await createFarm({ hosts: [{ name: "a" }, { name: "b" }] });` +
+      `console.log(farm.runId); await new Promise(() => {});`,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  const runId = new TextDecoder().decode(value).trim();
+  assert.match(runId, /^[0-9a-f]{8}$/);
+  assert.equal((await leftovers(runId)).netns.length, 3);
+  child.kill("SIGINT");
+  const status = await child.status;
+  reader.releaseLock();
+  await child.stdout.cancel();
+  assert.equal(status.code, 130);
+  const left = await leftovers(runId);
+  assert.deepEqual([left.netns, left.mounts, left.processes], [[], [], []]);
+});
