@@ -192,3 +192,67 @@ farmTest("an interrupted test process removes its farm on the way out", async ()
   const left = await leftovers(runId);
   assert.deepEqual([left.netns, left.mounts, left.processes], [[], [], []]);
 });
+
+/** A farm with a known_hosts entry for y on x, so x can ssh to y strictly. */
+function trustY(farm: Farm): string {
+  const y = farm.host("y");
+  Deno.writeTextFileSync(`${farm.host("x").dir}/root-ssh/known_hosts`, `${y.address} ${y.sshHostKey}\n`);
+  return y.address;
+}
+
+const hop = (farm: Farm, address: string) =>
+  farm.run("x", [
+    "ssh",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=2",
+    `root@${address}`,
+    "head -n 1 /etc/nix/nix.conf",
+  ]);
+
+farmTest("a second test process with its own farm runs beside this one", async () => {
+  const mine = await createFarm({ hosts: [{ name: "x" }, { name: "y" }] });
+  try {
+    const farmModule = new URL("./harness/farm.ts", import.meta.url).href;
+    const other = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { createFarm } from "${farmModule}";` +
+        `const farm = await createFarm({ hosts: [{ name: "x" }, { name: "y" }] });` +
+        `const y = farm.host("y");` +
+        `Deno.writeTextFileSync(farm.host("x").dir + "/root-ssh/known_hosts", y.address + " " + y.sshHostKey + "\\n");` +
+        `const hop = await farm.run("x", ["ssh", "-o", "BatchMode=yes", "root@" + y.address, "head -n 1 /etc/nix/nix.conf"]);` +
+        `await farm.destroy();` +
+        `Deno.exit(hop.stdout === "# host=y\\n" ? 0 : 1);`,
+      ],
+    }).output();
+    assert.equal(other.code, 0, new TextDecoder().decode(other.stderr));
+    // The other process swept stale runs on start: ours, alive, must still work.
+    const result = await hop(mine, trustY(mine));
+    assert.deepEqual([result.code, result.stdout], [0, "# host=y\n"], result.stderr);
+  } finally {
+    await mine.destroy();
+  }
+});
+
+farmTest("fault helpers: a stopped sshd and a downed link make a host unreachable", async () => {
+  const farm = await createFarm({ hosts: [{ name: "x" }, { name: "y" }, { name: "z" }] });
+  try {
+    const address = trustY(farm);
+    assert.equal((await hop(farm, address)).code, 0);
+    await farm.setLink("y", "down");
+    assert.equal((await hop(farm, address)).code, 255);
+    await farm.setLink("y", "up");
+    assert.equal((await hop(farm, address)).code, 0);
+    await farm.stopSshd("y");
+    const refused = await hop(farm, address);
+    assert.equal(refused.code, 255);
+    assert.match(refused.stderr, /Connection refused/);
+    const sleeper = farm.spawn("z", ["sleep", "600"]);
+    sleeper.kill("SIGKILL");
+    assert.equal((await sleeper.status).success, false);
+  } finally {
+    await farm.destroy();
+  }
+});
