@@ -32,5 +32,15 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   gatherFacts: () => gatherFacts(env.PATH ?? ""),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),
   platform: { os: Deno.build.os, arch: Deno.build.arch },
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  onSignal: (handler) => {
+    const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+      const listener = () => handler(signal);
+      Deno.addSignalListener(signal, listener);
+      return [signal, listener] as const;
+    });
+    return () => listeners.forEach(([signal, listener]) => Deno.removeSignalListener(signal, listener));
+  },
 });
 Deno.exit(code);

@@ -117,8 +117,8 @@ function buildProgram(ctx: Context, select: (selected: Selected) => void): Comma
   return program;
 }
 
-function dispatch(selected: Selected, ctx: Context): number {
-  if (selected.command === "role") return runRole(selected.flags, ctx);
+async function dispatch(selected: Selected, ctx: Context): Promise<number> {
+  if (selected.command === "role") return await runRole(selected.flags, ctx);
   const stateDir = loadStateDir({
     flags: selected.stateDirFlag === undefined ? {} : { "--state-dir": selected.stateDirFlag },
     env: ctx.env,
@@ -145,7 +145,7 @@ export async function runCli(argv: readonly string[], invokedAs: string, ctx: Co
     let selected: Selected | undefined;
     await buildProgram(ctx, (choice) => selected = choice).parseAsync(args, { from: "user" });
     // --help and --version end inside parseAsync with a CommanderError; anything else selected a command.
-    return selected === undefined ? EXIT_USAGE : dispatch(selected, ctx);
+    return selected === undefined ? EXIT_USAGE : await dispatch(selected, ctx);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;

@@ -33,6 +33,9 @@ export interface Config {
   readonly sshUser: string;
   readonly sshKey?: string;
   readonly stateDir: string;
+  /** Where builders keep their protocol files (their --state-dir). */
+  readonly builderStateDir: string;
+  readonly probeConcurrency: number;
   readonly tailscale: TailscaleMode;
   readonly tailscaleBin?: string;
   readonly installNix: InstallNixMode;
@@ -285,6 +288,8 @@ export function loadConfig(sources: ConfigSources): Config {
     ) ?? "root",
     sshKey: readOption(sources, "--ssh-key", absolutePath),
     stateDir: readOption(sources, "--state-dir", absolutePath) ?? DEFAULT_STATE_DIR,
+    builderStateDir: readOption(sources, "--builder-state-dir", absolutePath) ?? DEFAULT_STATE_DIR,
+    probeConcurrency: readOption(sources, "--probe-concurrency", wholeNumber(1, 256)) ?? 16,
     tailscale: readOption(
       sources,
       "--tailscale",

@@ -16,4 +16,9 @@ export interface Context {
   readonly gatherFacts: () => MachineFacts;
   readonly randomSuffix: () => string;
   readonly platform: { readonly os: string; readonly arch: string };
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Calls `handler` on SIGINT/SIGTERM; returns a function that stops listening. */
+  readonly onSignal: (handler: (signal: "SIGINT" | "SIGTERM") => void) => () => void;
 }

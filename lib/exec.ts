@@ -19,9 +19,18 @@ export interface CommandResult {
   readonly timedOut: boolean;
 }
 
+/** A long-lived process (a daemon) that outlives dnb; its output goes to a log file. */
+export interface StartSpec {
+  readonly argv: readonly string[];
+  readonly logFile: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Every external command dnb runs goes through a Runner, so tests can fake it and logs can redact. */
 export interface Runner {
   run(spec: CommandSpec): Promise<CommandResult>;
+  /** Starts a detached process and returns its pid. */
+  start(spec: StartSpec): number;
 }
 
 /** Exit code a shell gives a command it cannot find; the runner reports a missing program the same way. */
@@ -60,6 +69,10 @@ export function expectSuccess(result: CommandResult, redactor: Redactor, hint?: 
 
 /** The real runner: Deno.Command in its own process group, so a timeout kills the command's children too. */
 export class DenoRunner implements Runner {
+  start(spec: StartSpec): number {
+    return startDetached(spec);
+  }
+
   async run(spec: CommandSpec): Promise<CommandResult> {
     const [program, ...args] = spec.argv;
     if (program === undefined) throw new DnbError("internal: empty argv");
@@ -111,6 +124,21 @@ export class DenoRunner implements Runner {
       clearTimeout(timer);
     }
   }
+}
+
+/** Starts a detached daemon in its own session; `sh` only redirects its output, the argv is passed as is. */
+export function startDetached(spec: StartSpec): number {
+  const child = new Deno.Command("sh", {
+    args: ["-c", 'log=$1; shift; exec "$@" >>"$log" 2>&1', "sh", spec.logFile, ...spec.argv],
+    env: spec.env ? { ...spec.env } : undefined,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  // dnb may exit while the daemon runs on (the coordinator's tailscaled serves the user's builds).
+  child.unref();
+  return child.pid;
 }
 
 function killProcessGroup(pid: number): void {

@@ -40,7 +40,7 @@ function exists(path: string): boolean {
   }
 }
 
-function findOnPath(program: string, pathVariable: string): string | undefined {
+export function findOnPath(program: string, pathVariable: string): string | undefined {
   for (const dir of pathVariable.split(delimiter)) {
     if (dir === "") continue;
     const candidate = join(dir, program);

@@ -17,7 +17,8 @@ export interface MachineEntry {
   readonly hostKey: string;
 }
 
-export const MACHINES_HEADER = "# Written by dnb; `dnb stop` puts back what was here before.";
+// Nix splits machines rows on newlines and on `;`, then drops `#` comments: the header must hold no `;`.
+export const MACHINES_HEADER = "# Written by dnb. `dnb stop` puts back what was here before.";
 
 const NO_SPACE = /^\S+$/;
 

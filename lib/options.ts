@@ -22,6 +22,8 @@ export const ROLE_OPTIONS = [
   },
   { flag: "--expect", value: "<n>", description: "coordinator: how many builders to wait for with --discover-prefix" },
   { flag: "--builder-tag", value: "<tag>", description: "coordinator: tag a discovered builder must carry" },
+  { flag: "--builder-state-dir", value: "<path>", description: "coordinator: the builders' --state-dir" },
+  { flag: "--probe-concurrency", value: "<n>", description: "coordinator: builders claimed at once" },
   { flag: "--builder-timeout", value: "<seconds>", description: "builder: exit when not claimed within this time" },
   { flag: "--lease", value: "<seconds>", description: "a claimed builder exits when not renewed for this long" },
   { flag: "--wait-timeout", value: "<seconds>", description: "coordinator: how long to wait for builders" },

@@ -1,10 +1,6 @@
 import type { Context } from "../context.ts";
+import { clusterFile } from "../coordinator.ts";
 import { DnbError, EXIT_FAILURE, EXIT_OK } from "../errors.ts";
-
-/** The coordinator's record of its farm; stop, post and status start from it. */
-export function clusterFile(stateDir: string): string {
-  return `${stateDir}/cluster.json`;
-}
 
 /**
  * `dnb stop`, `stop-nix-builders` and `dnb post`: with no coordinator state there is nothing to

@@ -1,4 +1,4 @@
-import type { CommandResult, CommandSpec, Runner } from "../../lib/exec.ts";
+import type { CommandResult, CommandSpec, Runner, StartSpec } from "../../lib/exec.ts";
 
 export interface ScriptedResult {
   /** Matches a command by its argv. */
@@ -12,10 +12,16 @@ export interface ScriptedResult {
 /** Records every command it is asked to run and replays scripted results; unmatched commands succeed silently. */
 export class FakeRunner implements Runner {
   readonly calls: CommandSpec[] = [];
+  readonly started: StartSpec[] = [];
   readonly #script: readonly ScriptedResult[];
 
   constructor(script: readonly ScriptedResult[] = []) {
     this.#script = script;
+  }
+
+  start(spec: StartSpec): number {
+    this.started.push(spec);
+    return 4242 + this.started.length;
   }
 
   run(spec: CommandSpec): Promise<CommandResult> {

@@ -61,7 +61,7 @@ Deno.test("machinesFile has dnb's header and one line per builder", () => {
   const text = machinesFile([b1, { ...b1, alias: "b2", systems: ["aarch64-linux"] }]);
   const lines = text.split("\n");
   assert.deepEqual(lines.length, 4);
-  assert.deepEqual(lines[0], "# Written by dnb; `dnb stop` puts back what was here before.");
+  assert.deepEqual(lines[0], "# Written by dnb. `dnb stop` puts back what was here before.");
   assert.deepEqual(lines[2]!.split(" ").slice(0, 2), [
     "ssh-ng://root@b2?remote-program=/nix/var/nix/profiles/default/bin/nix-daemon",
     "aarch64-linux",
@@ -74,4 +74,10 @@ Deno.test("the dry-run template shows each field's source", () => {
     machinesLineTemplate("root", "b1", undefined, 2),
     "ssh-ng://root@b1?remote-program=<nix-daemon-path> <systems> - <cores×2> <cores> <features|-> - <base64 host key>",
   );
+});
+
+Deno.test("read the way Nix reads it (rows split on newline and ';', '#' starts a comment), the file holds exactly its machines", () => {
+  const text = machinesFile([b1, { ...b1, alias: "b2", systems: ["aarch64-linux"] }]);
+  const rows = text.split(/[\n;]/).map((row) => row.replace(/#.*/, "").trim()).filter((row) => row !== "");
+  assert.deepEqual(rows, [machinesLine(b1), machinesLine({ ...b1, alias: "b2", systems: ["aarch64-linux"] })]);
 });

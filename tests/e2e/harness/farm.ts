@@ -300,7 +300,8 @@ export class Farm {
         "sandbox = false",
         "substituters =",
         "experimental-features = nix-command",
-        ...(spec.system ? [`system = ${spec.system}`] : []),
+        // A posing host offers only its posed system, not the machine's own extra platforms.
+        ...(spec.system ? [`system = ${spec.system}`, "extra-platforms ="] : []),
         ...(spec.cores ? [`cores = ${spec.cores}`] : []),
         "",
       ].join("\n"),

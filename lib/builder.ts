@@ -1,0 +1,118 @@
+import type { BuilderInfo } from "./builder_info.ts";
+import type { Config } from "./config.ts";
+import type { Context } from "./context.ts";
+import { DnbError, EXIT_OK } from "./errors.ts";
+import { readIfExists, writeFileAtomic } from "./files.ts";
+import { say } from "./log.ts";
+import { probeNix } from "./nix_probe.ts";
+import { requireRoot } from "./preflight.ts";
+import { ensureStateDir } from "./state_dir.ts";
+import { joinTailnet, leaveTailnet } from "./tailscale.ts";
+
+/** Protocol files in a builder's state folder (design.md section 4). */
+export const PROTOCOL_FILES = ["info.json", "claim", "lease", "done"] as const;
+
+const TICK_MS = 250;
+const STATUS_EVERY_MS = 60_000;
+
+function ageMs(path: string, now: number): number | undefined {
+  try {
+    const modified = Deno.statSync(path).mtime?.getTime();
+    return modified === undefined ? undefined : now - modified;
+  } catch {
+    return undefined;
+  }
+}
+
+async function statusLine(ctx: Context): Promise<string> {
+  const [load] = Deno.loadavg();
+  const memory = Deno.systemMemoryInfo();
+  const disk = await ctx.runner.run({ argv: ["df", "-Pk", "/nix"], timeoutMs: 5000 });
+  const freeKb = Number(disk.stdout.trim().split("\n")[1]?.split(/\s+/)[3]);
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  return `load ${load?.toFixed(2)}, memory ${gib(memory.available)} of ${gib(memory.total)} GiB free, ` +
+    `/nix ${Number.isFinite(freeKb) ? `${gib(freeKb * 1024)} GiB free` : "free space unknown"}`;
+}
+
+/**
+ * `dnb --role builder`: join the tailnet with Tailscale SSH, publish info.json, then wait.
+ * Exits 0 when the coordinator writes `done`; 1 when never claimed within --builder-timeout, when
+ * the lease lapses, or on a signal. The node is logged out on every way out.
+ */
+export async function runBuilder(config: Config, ctx: Context): Promise<number> {
+  requireRoot("builder");
+  ensureStateDir(config.stateDir);
+  const file = (name: (typeof PROTOCOL_FILES)[number]) => `${config.stateDir}/${name}`;
+  // A previous run's claim or done must not end this one.
+  for (const name of PROTOCOL_FILES) {
+    try {
+      Deno.removeSync(file(name));
+    } catch {
+      // Not there.
+    }
+  }
+  const nix = await probeNix(ctx);
+  let signal: string | undefined;
+  const stopListening = ctx.onSignal((received) => signal = received);
+  const session = await joinTailnet(config, ctx, true);
+  try {
+    const info: BuilderInfo = {
+      version: 1,
+      hostname: config.hostname,
+      system: nix.system,
+      systems: [nix.system, ...nix.extraPlatforms.filter((platform) => platform !== nix.system)],
+      features: [...nix.systemFeatures],
+      cores: nix.cores > 0 ? nix.cores : navigator.hardwareConcurrency,
+      memoryBytes: Deno.systemMemoryInfo().total,
+      nixVersion: nix.version,
+      nixDaemon: nix.daemonPath,
+      os: ctx.platform.os,
+      arch: ctx.platform.arch,
+      startedAt: new Date(ctx.now()).toISOString(),
+    };
+    writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
+    say(
+      ctx,
+      `builder ${config.hostname} ready: ${info.systems.join(",")}, ${info.cores} cores, features ${
+        info.features.join(",") || "-"
+      }`,
+    );
+    say(ctx, `waiting to be claimed (up to ${config.builderTimeoutSeconds}s)`);
+    const started = ctx.now();
+    let claimedAt: number | undefined;
+    let lastStatus = started;
+    for (;;) {
+      if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
+      const now = ctx.now();
+      if (ctx.fileExists(file("done"))) {
+        say(ctx, "the coordinator released this builder; leaving");
+        return EXIT_OK;
+      }
+      if (claimedAt === undefined) {
+        const claim = readIfExists(file("claim"));
+        if (claim !== undefined) {
+          claimedAt = now;
+          const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
+          say(ctx, `claimed by ${typeof coordinator === "string" ? coordinator : "a coordinator"}`);
+        } else if (now - started > config.builderTimeoutSeconds * 1000) {
+          throw new DnbError(`not claimed within ${config.builderTimeoutSeconds}s`, {
+            hint: "check the coordinator's --builders or --discover-prefix, and that the ACL lets it reach tcp:22",
+          });
+        }
+      } else {
+        const leaseAge = ageMs(file("lease"), now) ?? now - claimedAt;
+        if (leaseAge > config.leaseSeconds * 1000) {
+          throw new DnbError(`coordinator lost: the lease was not renewed for ${config.leaseSeconds}s`);
+        }
+      }
+      if (now - lastStatus >= STATUS_EVERY_MS) {
+        lastStatus = now;
+        say(ctx, await statusLine(ctx));
+      }
+      await ctx.sleep(TICK_MS);
+    }
+  } finally {
+    stopListening();
+    await leaveTailnet(session, ctx);
+  }
+}

@@ -1,0 +1,74 @@
+import { dirname } from "node:path";
+
+/** Writes a file whole or not at all: a temporary file in the same folder, then a rename. */
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+  Deno.mkdirSync(dirname(path), { recursive: true });
+  const temporary = `${path}.dnb-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    Deno.writeTextFileSync(temporary, content, { mode });
+    Deno.chmodSync(temporary, mode);
+    Deno.renameSync(temporary, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // Never created.
+    }
+    throw error;
+  }
+}
+
+export function readIfExists(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/** What dnb found at a system path before it first wrote there; teardown puts it back. */
+export interface OriginalFile {
+  readonly path: string;
+  readonly existed: boolean;
+  /** Copy of the original, byte for byte, in the state folder. */
+  readonly backup?: string;
+}
+
+function changesFile(stateDir: string): string {
+  return `${stateDir}/changes.json`;
+}
+
+export function readChanges(stateDir: string): OriginalFile[] {
+  const text = readIfExists(changesFile(stateDir));
+  return text === undefined ? [] : JSON.parse(text);
+}
+
+/**
+ * Writes a system file, keeping its original the first time dnb touches it. A re-run keeps the
+ * first backup, so teardown always restores what was there before dnb ever ran.
+ */
+export function writeSystemFile(stateDir: string, path: string, content: string): void {
+  const changes = readChanges(stateDir);
+  if (!changes.some((change) => change.path === path)) {
+    let original: OriginalFile = { path, existed: false };
+    try {
+      const bytes = Deno.readFileSync(path);
+      const backup = `${stateDir}/backup/${path.replaceAll("/", "%")}`;
+      Deno.mkdirSync(`${stateDir}/backup`, { recursive: true, mode: 0o700 });
+      Deno.writeFileSync(backup, bytes, { mode: 0o600 });
+      original = { path, existed: true, backup };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    writeFileAtomic(changesFile(stateDir), JSON.stringify([...changes, original], null, 2) + "\n", 0o600);
+  }
+  const mode = (() => {
+    try {
+      return (Deno.statSync(path).mode ?? 0o644) & 0o7777;
+    } catch {
+      return 0o644;
+    }
+  })();
+  writeFileAtomic(path, content, mode);
+}

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import type { Context } from "./context.ts";
+import { DnbError } from "./errors.ts";
+import { findOnPath } from "./facts.ts";
+
+/** What Nix itself says this machine builds: dnb advertises exactly that (no guessed kvm). */
+export interface NixSettings {
+  readonly system: string;
+  readonly extraPlatforms: readonly string[];
+  readonly systemFeatures: readonly string[];
+  /** Nix's `cores` setting; 0 means all. */
+  readonly cores: number;
+}
+
+const setting = <T extends z.ZodType>(value: T) => z.object({ value }).optional();
+const configSchema = z.object({
+  system: z.object({ value: z.string() }),
+  "extra-platforms": setting(z.array(z.string())),
+  "system-features": setting(z.array(z.string())),
+  cores: setting(z.number()),
+});
+
+/** Parses `nix config show --json` (or `nix show-config --json` on older Nix). */
+export function parseNixConfig(json: string): NixSettings {
+  const parsed = configSchema.parse(JSON.parse(json));
+  return {
+    system: parsed.system.value,
+    extraPlatforms: parsed["extra-platforms"]?.value ?? [],
+    systemFeatures: parsed["system-features"]?.value ?? [],
+    cores: parsed.cores?.value ?? 0,
+  };
+}
+
+/** `nix (Nix) 2.8.0` → `2.8.0`; Determinate prints `nix (Determinate Nix 3.6.2) 2.29.0`. */
+export function parseNixVersion(text: string): string {
+  const version = /(\d+\.\d+(?:\.\d+)?[0-9A-Za-z.+_-]*)\s*$/.exec(text.trim().split("\n")[0] ?? "")?.[1];
+  if (version === undefined) throw new DnbError(`cannot read the Nix version from ${JSON.stringify(text.trim())}`);
+  return version;
+}
+
+/** The stable daemon path of a multi-user install, else where PATH finds it. */
+const PROFILE_DAEMON = "/nix/var/nix/profiles/default/bin/nix-daemon";
+
+export interface NixProbe extends NixSettings {
+  readonly version: string;
+  readonly daemonPath: string;
+}
+
+export async function probeNix(ctx: Context): Promise<NixProbe> {
+  const nix = findOnPath("nix", ctx.env.PATH ?? "");
+  if (nix === undefined) {
+    throw new DnbError("Nix is not installed here", { hint: "install Nix first; the action does, with install_nix" });
+  }
+  let settings: NixSettings | undefined;
+  for (const command of [["config", "show"], ["show-config"]]) {
+    const result = await ctx.runner.run({
+      argv: [nix, "--extra-experimental-features", "nix-command", ...command, "--json"],
+      timeoutMs: 30_000,
+    });
+    if (result.code === 0) {
+      settings = parseNixConfig(result.stdout);
+      break;
+    }
+  }
+  if (settings === undefined) throw new DnbError("nix could not print its configuration", { hint: "check nix.conf" });
+  const version = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
+  const daemonPath = ctx.fileExists(PROFILE_DAEMON) ? PROFILE_DAEMON : findOnPath("nix-daemon", ctx.env.PATH ?? "");
+  if (daemonPath === undefined) throw new DnbError("nix-daemon was not found", { hint: "install Nix with its daemon" });
+  return { ...settings, version: parseNixVersion(version.stdout), daemonPath };
+}

@@ -1,0 +1,113 @@
+import type { BuilderInfo } from "./builder_info.ts";
+import type { Config } from "./config.ts";
+import type { Context } from "./context.ts";
+import { DnbError } from "./errors.ts";
+import { NIX_DAEMON_SOCKET } from "./facts.ts";
+import { readIfExists, writeFileAtomic, writeSystemFile } from "./files.ts";
+import { knownHostsLines, preferredHostKey } from "./host_keys.ts";
+import { type MachineEntry, machinesFile, machinesLine } from "./machines_file.ts";
+import { upsertBlock } from "./managed_block.ts";
+import { MACHINES_FILE, nixConfBlockBody, nixConfTarget } from "./nix_config.ts";
+import { daemonRestartArgv, storePingArgv } from "./nix_daemon.ts";
+import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "./ssh_config.ts";
+
+/** A claimed builder: where it is, the keys pinned for it and what it said it offers. */
+export interface Member {
+  readonly alias: string;
+  readonly address: string;
+  readonly hostKeys: readonly string[];
+  readonly info: BuilderInfo;
+  readonly readySeconds: number;
+}
+
+export function knownHostsFile(stateDir: string): string {
+  return `${stateDir}/known_hosts`;
+}
+
+export function privateSshConfig(stateDir: string): string {
+  return `${stateDir}/ssh_config`;
+}
+
+function sshLines(config: Config, members: readonly { alias: string; address: string }[]): string[] {
+  return sshConfigLines(
+    members.map((member) => ({
+      alias: member.alias,
+      address: member.address,
+      user: config.sshUser,
+      identityFile: config.sshKey,
+    })),
+    knownHostsFile(config.stateDir),
+  );
+}
+
+/** dnb's own ssh config and known_hosts in the state folder, for its claims (`ssh -F`). */
+export function writeSshState(
+  config: Config,
+  members: readonly { alias: string; address: string; hostKeys: readonly string[] }[],
+) {
+  writeFileAtomic(
+    knownHostsFile(config.stateDir),
+    members.flatMap((member) => knownHostsLines(member.alias, member.hostKeys)).join("\n") + "\n",
+  );
+  writeFileAtomic(privateSshConfig(config.stateDir), sshLines(config, members).join("\n") + "\n");
+}
+
+export function machineEntry(config: Config, member: Member): MachineEntry {
+  return {
+    sshUser: config.sshUser,
+    alias: member.alias,
+    nixDaemon: member.info.nixDaemon,
+    systems: member.info.systems,
+    sshKey: config.sshKey,
+    cores: member.info.cores,
+    jobsPerCore: config.jobsPerCore,
+    features: member.info.features,
+    mandatoryFeatures: [],
+    hostKey: preferredHostKey(member.hostKeys)!,
+  };
+}
+
+export function storeUri(config: Config, member: Member): string {
+  return machinesLine(machineEntry(config, member)).split(" ")[0]!;
+}
+
+/** Writes the machines file, dnb's nix.conf block and root's ssh config; each original is kept for teardown. */
+export function writeNixFiles(config: Config, members: readonly Member[]): { nixConf: string; sshConfig: string } {
+  writeSystemFile(config.stateDir, MACHINES_FILE, machinesFile(members.map((member) => machineEntry(config, member))));
+  const nixConf = nixConfTarget(readIfExists("/etc/nix/nix.conf"));
+  writeSystemFile(
+    config.stateDir,
+    nixConf,
+    upsertBlock(readIfExists(nixConf) ?? "", nixConfBlockBody(config.extraNixConfig), "end"),
+  );
+  const target = sshConfigTarget(readIfExists(SSH_CONFIG));
+  const lines = sshLines(config, members);
+  writeSystemFile(
+    config.stateDir,
+    target.path,
+    target.kind === "drop-in" ? lines.join("\n") + "\n" : upsertBlock(readIfExists(target.path) ?? "", lines, "start"),
+  );
+  return { nixConf, sshConfig: target.path };
+}
+
+/** Restarts the Nix daemon where one runs, so it rereads nix.conf; single-user Nix needs nothing. */
+export async function restartNixDaemon(ctx: Context): Promise<boolean> {
+  if (!ctx.fileExists(NIX_DAEMON_SOCKET)) return false;
+  const argv = daemonRestartArgv(ctx.platform.os);
+  if (argv === undefined) throw new DnbError(`dnb cannot restart the Nix daemon on ${ctx.platform.os}`);
+  const result = await ctx.runner.run({ argv, timeoutMs: 60_000 });
+  if (result.code !== 0) {
+    throw new DnbError(`restarting the Nix daemon failed: ${result.stderr.trim().split("\n").pop()}`, {
+      hint: "nix.conf changes take effect only after a restart",
+    });
+  }
+  return true;
+}
+
+/** Asks each builder, as Nix will, whether it answers as a store over ssh-ng. */
+export async function pingStores(config: Config, ctx: Context, members: readonly Member[]) {
+  return await Promise.all(members.map(async (member) => {
+    const result = await ctx.runner.run({ argv: storePingArgv(storeUri(config, member)), timeoutMs: 60_000 });
+    return { member, ok: result.code === 0, reason: result.stderr.trim().split("\n").pop() ?? "" };
+  }));
+}

@@ -1,0 +1,231 @@
+import { dirname } from "node:path";
+import type { Config } from "./config.ts";
+import type { Context } from "./context.ts";
+import { DnbError } from "./errors.ts";
+import { findOnPath } from "./facts.ts";
+import { readIfExists, writeFileAtomic } from "./files.ts";
+import { say, warn } from "./log.ts";
+import { parseStatus, type TailnetStatus } from "./status_parse.ts";
+import { classifyJoinFailure } from "./tailscale_errors.ts";
+import {
+  authKeyForUp,
+  tailscaledArgv,
+  tailscaledPaths,
+  tailscaleLogoutArgv,
+  tailscaleStatusArgv,
+  tailscaleUpArgv,
+} from "./tailscale_args.ts";
+import {
+  installTailscale,
+  TAILSCALE_DOWNLOADS,
+  TAILSCALE_SHA256,
+  TAILSCALE_VERSION,
+  tailscaleArch,
+} from "./tailscale_install.ts";
+
+/** How this run reaches the tailnet, saved so teardown knows what (not) to undo. */
+export interface TailnetSession {
+  readonly bin: string;
+  /** Absent when the system's tailscaled is reused. */
+  readonly socket?: string;
+  /** dnb logged this node in, so dnb logs it out; a reused node is never touched. */
+  readonly ours: boolean;
+  readonly daemonPid?: number;
+}
+
+export function sessionFile(stateDir: string): string {
+  return `${stateDir}/tailscale.json`;
+}
+
+export function readSession(stateDir: string): TailnetSession | undefined {
+  const text = readIfExists(sessionFile(stateDir));
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** Nix's profile folders, so Tailscale SSH sessions on macOS find nix-daemon and friends. */
+const MACOS_SSH_PATH =
+  "/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+
+async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscale: string; tailscaled: string }> {
+  const path = ctx.env.PATH ?? "";
+  if (config.tailscaleBin !== undefined) {
+    const sibling = `${dirname(config.tailscaleBin)}/tailscaled`;
+    return {
+      tailscale: config.tailscaleBin,
+      tailscaled: ctx.fileExists(sibling) ? sibling : findOnPath("tailscaled", path) ?? sibling,
+    };
+  }
+  const tailscale = findOnPath("tailscale", path);
+  const tailscaled = findOnPath("tailscaled", path);
+  if (tailscale !== undefined && (tailscaled !== undefined || config.tailscale === "existing")) {
+    return { tailscale, tailscaled: tailscaled ?? "tailscaled" };
+  }
+  if (config.tailscale === "existing") {
+    throw new DnbError("tailscale is not installed and --tailscale is existing", { hint: "install Tailscale first" });
+  }
+  if (ctx.platform.os === "darwin") {
+    say(ctx, "installing tailscale from nixpkgs");
+    const link = `${config.stateDir}/tailscale-nix`;
+    const build = await ctx.runner.run({
+      argv: [
+        "nix",
+        "--extra-experimental-features",
+        "nix-command flakes",
+        "build",
+        "nixpkgs#tailscale",
+        "--out-link",
+        link,
+      ],
+      timeoutMs: 600_000,
+    });
+    if (build.code !== 0) {
+      throw new DnbError(`installing tailscale with Nix failed: ${build.stderr.trim().split("\n").pop()}`);
+    }
+    return { tailscale: `${link}/bin/tailscale`, tailscaled: `${link}/bin/tailscaled` };
+  }
+  const arch = tailscaleArch(ctx.platform.arch);
+  say(ctx, `installing tailscale ${TAILSCALE_VERSION} (${arch}, sha256 pinned)`);
+  return await installTailscale(
+    {
+      baseUrl: TAILSCALE_DOWNLOADS,
+      version: TAILSCALE_VERSION,
+      arch,
+      sha256: TAILSCALE_SHA256[arch]!,
+      destination: `${config.stateDir}/tailscale-bin`,
+      timeoutMs: 120_000,
+    },
+    ctx.runner,
+    ctx.redactor,
+  );
+}
+
+/** `tailscale status --json`, or undefined when no daemon answers. */
+export async function tailnetStatus(ctx: Context, bin: string, socket?: string): Promise<TailnetStatus | undefined> {
+  const result = await ctx.runner.run({ argv: tailscaleStatusArgv(bin, socket), timeoutMs: 15_000 });
+  if (result.code !== 0 || result.timedOut) return undefined;
+  return parseStatus(result.stdout);
+}
+
+async function waitForSocket(ctx: Context, socket: string, deadline: number): Promise<void> {
+  while (!ctx.fileExists(socket)) {
+    if (ctx.now() > deadline) {
+      throw new DnbError(`tailscaled did not open ${socket}`, { hint: "see tailscaled.log in the state folder" });
+    }
+    await ctx.sleep(100);
+  }
+}
+
+async function logInWithRetries(
+  config: Config,
+  ctx: Context,
+  bin: string,
+  socket: string,
+  ssh: boolean,
+  deadline: number,
+) {
+  const keyFile = `${config.stateDir}/authkey`;
+  for (let attempt = 1;; attempt++) {
+    const remainingSeconds = Math.max(1, Math.floor((deadline - ctx.now()) / 1000));
+    writeFileAtomic(keyFile, authKeyForUp(config.authKey!), 0o600);
+    let result;
+    try {
+      result = await ctx.runner.run({
+        argv: tailscaleUpArgv({
+          bin,
+          socket,
+          authKeyFile: keyFile,
+          hostname: config.hostname,
+          tags: config.tags,
+          ssh,
+          timeoutSeconds: remainingSeconds,
+        }),
+        timeoutMs: remainingSeconds * 1000 + 5000,
+      });
+    } finally {
+      Deno.removeSync(keyFile);
+    }
+    if (result.code === 0 && !result.timedOut) return;
+    const failure = classifyJoinFailure(result.stderr);
+    const backoff = Math.min(10_000, 1000 * 2 ** (attempt - 1));
+    if (!failure.transient || ctx.now() + backoff > deadline) {
+      throw new DnbError(failure.message, { hint: failure.hint });
+    }
+    warn(ctx, `${failure.message}; trying again in ${backoff / 1000}s`);
+    await ctx.sleep(backoff);
+  }
+}
+
+/**
+ * Joins the tailnet per --tailscale: reuse a running, logged-in daemon (auto, existing) or start
+ * an ephemeral one under the state folder and log in with the key from a 0600 file that is
+ * deleted as soon as `up` returns.
+ */
+export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): Promise<TailnetSession> {
+  const deadline = ctx.now() + config.joinTimeoutSeconds * 1000;
+  const programs = await locateTailscale(config, ctx);
+  if (config.tailscale !== "up") {
+    const running = await tailnetStatus(ctx, programs.tailscale);
+    if (running?.backendState === "Running" && running.self) {
+      say(
+        ctx,
+        `reusing the running tailscaled (${running.self.hostName}, ${running.self.ipv4}); dnb will not log it out`,
+      );
+      const session: TailnetSession = { bin: programs.tailscale, ours: false };
+      writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
+      return session;
+    }
+    if (config.tailscale === "existing") {
+      throw new DnbError("--tailscale existing: no logged-in tailscaled answers", { hint: "run tailscale up first" });
+    }
+  }
+  // A re-run finds the node its earlier run left up (a coordinator's node outlives it): keep it.
+  const previous = readSession(config.stateDir);
+  if (previous?.ours && previous.socket !== undefined) {
+    const running = await tailnetStatus(ctx, previous.bin, previous.socket);
+    if (running?.backendState === "Running" && running.self) {
+      say(ctx, `still on the tailnet from an earlier run as ${running.self.dnsName} (${running.self.ipv4})`);
+      return previous;
+    }
+  }
+  if (config.authKey === undefined) {
+    throw new DnbError("no auth key to join the tailnet", {
+      hint: "set TS_AUTHKEY or DNB_TAILSCALE_AUTHKEY, or pass --authkey-file",
+    });
+  }
+  const paths = tailscaledPaths(config.stateDir);
+  const daemonPid = ctx.runner.start({
+    argv: tailscaledArgv(programs.tailscaled, config.stateDir),
+    logFile: `${config.stateDir}/tailscaled.log`,
+    env: ctx.platform.os === "darwin"
+      ? { ...ctx.env, TAILSCALE_SSH_DEFAULT_PATH: MACOS_SSH_PATH } as Record<string, string>
+      : undefined,
+  });
+  const session: TailnetSession = { bin: programs.tailscale, socket: paths.socket, ours: true, daemonPid };
+  writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
+  await waitForSocket(ctx, paths.socket, Math.min(deadline, ctx.now() + 30_000));
+  await logInWithRetries(config, ctx, programs.tailscale, paths.socket, ssh, deadline);
+  const status = await tailnetStatus(ctx, programs.tailscale, paths.socket);
+  say(ctx, `joined the tailnet as ${status?.self?.dnsName || config.hostname} (${status?.self?.ipv4 ?? "no IPv4"})`);
+  return session;
+}
+
+/** Logs out a node dnb logged in (an ephemeral node is then deleted at once) and stops its daemon; warns, never throws. */
+export async function leaveTailnet(session: TailnetSession, ctx: Context): Promise<void> {
+  if (!session.ours) return;
+  const result = await ctx.runner.run({ argv: tailscaleLogoutArgv(session.bin, session.socket), timeoutMs: 15_000 });
+  if (result.code !== 0) {
+    warn(
+      ctx,
+      `tailscale logout failed (${
+        result.stderr.trim() || `exit ${result.code}`
+      }); the ephemeral node expires on its own`,
+    );
+  }
+  if (session.daemonPid !== undefined) {
+    try {
+      Deno.kill(session.daemonPid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/** Running the real dnb (`deno run main.ts`) inside farm hosts. */
+import type { CommandResult } from "../../../lib/exec.ts";
+import { fromFileUrl } from "../../support/paths.ts";
+import { type Farm, FARM_AUTH_KEY, type Spawned } from "./farm.ts";
+
+const REPO = fromFileUrl(new URL("../../../", import.meta.url));
+/** Each host's own client key: builders are reached over plain OpenSSH (the double plays no Tailscale SSH). */
+export const HOST_SSH_KEY = "/root/.ssh/id_ed25519";
+
+export function dnbArgv(args: readonly string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--frozen", "--config", `${REPO}deno.json`, `${REPO}main.ts`, ...args];
+}
+
+export function startBuilder(
+  farm: Farm,
+  host: string,
+  args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = { TS_AUTHKEY: FARM_AUTH_KEY },
+): Spawned {
+  return farm.spawn(host, dnbArgv(["--role", "builder", "--hostname", host, ...args]), {
+    env,
+    log: `${farm.host(host).dir}/logs/dnb-builder.log`,
+  });
+}
+
+export function runCoordinator(
+  farm: Farm,
+  host: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = { TS_AUTHKEY: FARM_AUTH_KEY },
+): Promise<CommandResult> {
+  return farm.run(host, dnbArgv(["--role", "coordinator", "--hostname", host, "--ssh-key", HOST_SSH_KEY, ...args]), {
+    env,
+    timeoutMs: 180_000,
+  });
+}
+
+/** Waits for a spawned process to end, or fails after `timeoutMs`. */
+export async function exitWithin(spawned: Spawned, timeoutMs: number): Promise<{ code: number; seconds: number }> {
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`still running after ${timeoutMs} ms; log:\n${log(spawned)}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    const status = await Promise.race([spawned.status, timeout]);
+    return { code: status.code, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function log(spawned: Spawned): string {
+  try {
+    return Deno.readTextFileSync(spawned.logFile);
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Every process's command line, as any user of the machine can read it. */
+export function allCommandLines(): string[] {
+  const lines: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      lines.push(Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " "));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return lines;
+}
