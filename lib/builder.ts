@@ -52,25 +52,26 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
     }
   }
   const nix = await probeNix(ctx);
+  const info: BuilderInfo = {
+    version: 1,
+    hostname: config.hostname,
+    system: nix.system,
+    systems: [nix.system, ...nix.extraPlatforms.filter((platform) => platform !== nix.system)],
+    features: [...nix.systemFeatures],
+    cores: nix.cores > 0 ? nix.cores : navigator.hardwareConcurrency,
+    memoryBytes: Deno.systemMemoryInfo().total,
+    nixVersion: nix.version,
+    nixDaemon: nix.daemonPath,
+    os: ctx.platform.os,
+    arch: ctx.platform.arch,
+    startedAt: new Date(ctx.now()).toISOString(),
+  };
+  // Published before joining, so a coordinator that sees the node can claim it at once.
+  writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
   let signal: string | undefined;
   const stopListening = ctx.onSignal((received) => signal = received);
   const session = await joinTailnet(config, ctx, true);
   try {
-    const info: BuilderInfo = {
-      version: 1,
-      hostname: config.hostname,
-      system: nix.system,
-      systems: [nix.system, ...nix.extraPlatforms.filter((platform) => platform !== nix.system)],
-      features: [...nix.systemFeatures],
-      cores: nix.cores > 0 ? nix.cores : navigator.hardwareConcurrency,
-      memoryBytes: Deno.systemMemoryInfo().total,
-      nixVersion: nix.version,
-      nixDaemon: nix.daemonPath,
-      os: ctx.platform.os,
-      arch: ctx.platform.arch,
-      startedAt: new Date(ctx.now()).toISOString(),
-    };
-    writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
     say(
       ctx,
       `builder ${config.hostname} ready: ${info.systems.join(",")}, ${info.cores} cores, features ${

@@ -8,7 +8,7 @@ import { writeFileAtomic } from "./files.ts";
 import { say, warn } from "./log.ts";
 import {
   type Member,
-  pingStores,
+  pingStore,
   privateSshConfig,
   restartNixDaemon,
   writeNixFiles,
@@ -20,6 +20,8 @@ import { joinTailnet, type TailnetSession, tailnetStatus } from "./tailscale.ts"
 
 const POLL_MS = 1000;
 const PROGRESS_EVERY_MS = 5000;
+/** A builder seen but not yet answering (sshd starting, info.json not written) is tried again this soon. */
+const RETRY_MS = 500;
 
 export function clusterFile(stateDir: string): string {
   return `${stateDir}/cluster.json`;
@@ -65,9 +67,17 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
         address: candidate.node.ipv4,
         hostKeys: pending.hostKeys,
         info: outcome.info,
-        readySeconds: (ctx.now() - started) / 1000,
+        readySeconds: 0,
       };
-      claimed.set(candidate.alias, member);
+      // Checked at once, pipelined with the other claims, over the ssh entries Nix will use.
+      const ping = await pingStore(config, ctx, member);
+      if (!ping.ok) {
+        const reason = `it does not answer as a Nix store over ssh-ng (${ping.reason})`;
+        refused.set(candidate.alias, reason);
+        warn(ctx, `leaving out ${candidate.alias}: ${reason}`);
+        return;
+      }
+      claimed.set(candidate.alias, { ...member, readySeconds: (ctx.now() - started) / 1000 });
       say(
         ctx,
         `claimed ${candidate.alias} (${member.address}): ${
@@ -75,16 +85,28 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
         }, ${outcome.info.cores} cores`,
       );
     } else if (outcome.retry) {
-      retryAfter.set(candidate.alias, ctx.now() + 2000);
+      retryAfter.set(candidate.alias, ctx.now() + RETRY_MS);
     } else {
       refused.set(candidate.alias, outcome.reason);
       warn(ctx, `refusing ${candidate.alias}: ${outcome.reason}`);
     }
   };
 
+  // Once every wanted builder has been seen, only claims and retries remain: the tailnet need not be asked again.
+  const allSeen = () =>
+    wanted.kind === "names"
+      ? wanted.names.every((name) => known.has(name) || refused.has(name))
+      : claimed.size + inFlight.size >= wanted.expect;
+
   for (;;) {
-    const status = await tailnetStatus(ctx, session.bin, session.socket);
-    for (const candidate of status ? findCandidates(status, wanted) : []) {
+    const seen = allSeen();
+    const status = seen ? undefined : await tailnetStatus(ctx, session.bin, session.socket);
+    const candidates = seen
+      ? [...known.values()].map((pending) => pending.candidate)
+      : status
+      ? findCandidates(status, wanted)
+      : [];
+    for (const candidate of candidates) {
       const alias = candidate.alias;
       if (claimed.has(alias) || refused.has(alias) || inFlight.has(alias)) continue;
       if ((retryAfter.get(alias) ?? 0) > ctx.now() || inFlight.size >= config.probeConcurrency) continue;
@@ -124,7 +146,7 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
         }s of ${config.waitTimeoutSeconds}s)`,
       );
     }
-    await Promise.race([ctx.sleep(POLL_MS), ...inFlight.values()]);
+    await Promise.race([ctx.sleep(seen ? RETRY_MS : POLL_MS), ...inFlight.values()]);
   }
   return {
     claimed: [...claimed.values()],
@@ -156,15 +178,9 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
   if (claimed.length === 0) {
     throw new DnbError(`no usable builder (${[...refused].map(([name, why]) => `${name}: ${why}`).join("; ")})`);
   }
-  const files = writeNixFiles(config, claimed);
+  const usable = claimed;
+  const files = writeNixFiles(config, usable);
   if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
-  const pings = await pingStores(config, ctx, claimed);
-  for (const ping of pings.filter((p) => !p.ok)) {
-    warn(ctx, `leaving out ${ping.member.alias}: it does not answer as a Nix store over ssh-ng (${ping.reason})`);
-  }
-  const usable = pings.filter((p) => p.ok).map((p) => p.member);
-  if (usable.length === 0) throw new DnbError("no builder answers as a Nix store over ssh-ng");
-  if (usable.length < claimed.length) writeNixFiles(config, usable);
   writeFileAtomic(
     clusterFile(config.stateDir),
     JSON.stringify(

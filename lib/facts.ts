@@ -1,4 +1,5 @@
 import { delimiter, join } from "node:path";
+import { systemTailscaledSocket } from "./tailscale_args.ts";
 
 /** Programs dnb may run; the plan says which are present. */
 export const PROGRAMS = ["nix", "tailscale", "tailscaled", "ssh", "ssh-keyscan", "systemctl", "launchctl"] as const;
@@ -21,7 +22,6 @@ export interface MachineFacts {
 }
 
 export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
-export const SYSTEM_TAILSCALED_SOCKET = "/var/run/tailscale/tailscaled.sock";
 
 function readIfPresent(path: string): string | undefined {
   try {
@@ -65,6 +65,6 @@ export function gatherFacts(pathVariable: string): MachineFacts {
     machinesFileExists: exists("/etc/nix/machines"),
     sshConfig: readIfPresent("/etc/ssh/ssh_config"),
     nixDaemonSocket: exists(NIX_DAEMON_SOCKET),
-    systemTailscaled: exists(SYSTEM_TAILSCALED_SOCKET),
+    systemTailscaled: exists(systemTailscaledSocket(Deno.build.os)),
   };
 }

@@ -28,7 +28,11 @@ export function privateSshConfig(stateDir: string): string {
   return `${stateDir}/ssh_config`;
 }
 
-function sshLines(config: Config, members: readonly { alias: string; address: string }[]): string[] {
+function sshLines(
+  config: Config,
+  members: readonly { alias: string; address: string }[],
+  controlDir?: string,
+): string[] {
   return sshConfigLines(
     members.map((member) => ({
       alias: member.alias,
@@ -37,6 +41,7 @@ function sshLines(config: Config, members: readonly { alias: string; address: st
       identityFile: config.sshKey,
     })),
     knownHostsFile(config.stateDir),
+    controlDir,
   );
 }
 
@@ -49,7 +54,9 @@ export function writeSshState(
     knownHostsFile(config.stateDir),
     members.flatMap((member) => knownHostsLines(member.alias, member.hostKeys)).join("\n") + "\n",
   );
-  writeFileAtomic(privateSshConfig(config.stateDir), sshLines(config, members).join("\n") + "\n");
+  const controlDir = `${config.stateDir}/ssh-control`;
+  Deno.mkdirSync(controlDir, { recursive: true, mode: 0o700 });
+  writeFileAtomic(privateSshConfig(config.stateDir), sshLines(config, members, controlDir).join("\n") + "\n");
 }
 
 export function machineEntry(config: Config, member: Member): MachineEntry {
@@ -104,10 +111,19 @@ export async function restartNixDaemon(ctx: Context): Promise<boolean> {
   return true;
 }
 
-/** Asks each builder, as Nix will, whether it answers as a store over ssh-ng. */
-export async function pingStores(config: Config, ctx: Context, members: readonly Member[]) {
-  return await Promise.all(members.map(async (member) => {
-    const result = await ctx.runner.run({ argv: storePingArgv(storeUri(config, member)), timeoutMs: 60_000 });
-    return { member, ok: result.code === 0, reason: result.stderr.trim().split("\n").pop() ?? "" };
-  }));
+/**
+ * Asks a builder, as root and over the same ssh entries Nix will use, whether it answers as a Nix
+ * store over ssh-ng. NIX_SSHOPTS points ssh at dnb's own config, so this runs before any system file changes.
+ */
+export async function pingStore(
+  config: Config,
+  ctx: Context,
+  member: Member,
+): Promise<{ ok: boolean; reason: string }> {
+  const result = await ctx.runner.run({
+    argv: storePingArgv(storeUri(config, member)),
+    env: { ...ctx.env, NIX_SSHOPTS: `-F ${privateSshConfig(config.stateDir)}` } as Record<string, string>,
+    timeoutMs: 60_000,
+  });
+  return { ok: result.code === 0 && !result.timedOut, reason: result.stderr.trim().split("\n").pop() ?? "" };
 }

@@ -192,8 +192,13 @@ function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
       notes: [
         "host keys pinned from the tailnet (sshHostKeys), or ssh-keyscan over the tailnet with --ssh-key",
         "one ssh round trip writes claim, renews lease and returns info.json; data goes over stdin",
+        `up to ${config.probeConcurrency} at once, each as soon as its builder is online`,
+        `then each is checked as a Nix store over ssh-ng (NIX_SSHOPTS=-F ${privateSshConfig}); one that fails is left out`,
       ],
-      commands: aliases.map((alias) => claimArgv(privateSshConfig, alias)),
+      commands: aliases.flatMap((alias) => [
+        claimArgv(privateSshConfig, alias),
+        storePingArgv(`ssh-ng://${config.sshUser}@${alias}?remote-program=<nix-daemon-path>`),
+      ]),
       files: [
         {
           path: knownHosts,
@@ -214,7 +219,6 @@ function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
         restart
           ? "then restart the Nix daemon so it rereads nix.conf"
           : "no Nix daemon socket: single-user Nix, no restart needed",
-        "then check that each builder answers as a Nix store over ssh-ng; one that does not is left out with a warning",
       ],
       files: [
         {
@@ -237,7 +241,6 @@ function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
       ],
       commands: [
         ...(restart ? [restart] : []),
-        ...aliases.map((alias) => storePingArgv(`ssh-ng://${config.sshUser}@${alias}`)),
       ],
     }),
     step("Leave a watchdog behind and exit", {

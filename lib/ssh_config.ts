@@ -34,8 +34,12 @@ export function sshConfigTarget(sshConfigText: string | undefined): SshConfigTar
 /** Fast ciphers on runners' AES-capable CPUs; compression only costs CPU for Nix's already-dense NARs. */
 const CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
 
-/** `Host` entries that pin each builder's key under its alias and never prompt. */
-export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string): string[] {
+/**
+ * `Host` entries that pin each builder's key under its alias and never prompt. `controlDir` turns
+ * on connection sharing for dnb's own claim and check (never for Nix's builds: ssh-ng and a shared
+ * master without its own ControlPath do not mix, nix#14132).
+ */
+export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string, controlDir?: string): string[] {
   return hosts.flatMap((host) => [
     `Host ${host.alias}`,
     `  HostName ${host.address}`,
@@ -52,5 +56,6 @@ export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string
     "  ServerAliveCountMax 3",
     "  Compression no",
     `  Ciphers ${CIPHERS}`,
+    ...(controlDir ? ["  ControlMaster auto", `  ControlPath ${controlDir}/%C`, "  ControlPersist 5"] : []),
   ]);
 }

@@ -9,6 +9,7 @@ import { parseStatus, type TailnetStatus } from "./status_parse.ts";
 import { classifyJoinFailure } from "./tailscale_errors.ts";
 import {
   authKeyForUp,
+  systemTailscaledSocket,
   tailscaledArgv,
   tailscaledPaths,
   tailscaleLogoutArgv,
@@ -163,7 +164,11 @@ async function logInWithRetries(
 export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): Promise<TailnetSession> {
   const deadline = ctx.now() + config.joinTimeoutSeconds * 1000;
   const programs = await locateTailscale(config, ctx);
-  if (config.tailscale !== "up") {
+  // Only ask a system daemon that has a socket: every status call is a process to start.
+  if (
+    config.tailscale === "existing" ||
+    (config.tailscale === "auto" && ctx.fileExists(systemTailscaledSocket(ctx.platform.os)))
+  ) {
     const running = await tailnetStatus(ctx, programs.tailscale);
     if (running?.backendState === "Running" && running.self) {
       say(
@@ -204,8 +209,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
   writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
   await waitForSocket(ctx, paths.socket, Math.min(deadline, ctx.now() + 30_000));
   await logInWithRetries(config, ctx, programs.tailscale, paths.socket, ssh, deadline);
-  const status = await tailnetStatus(ctx, programs.tailscale, paths.socket);
-  say(ctx, `joined the tailnet as ${status?.self?.dnsName || config.hostname} (${status?.self?.ipv4 ?? "no IPv4"})`);
+  say(ctx, `joined the tailnet as ${config.hostname}`);
   return session;
 }
 

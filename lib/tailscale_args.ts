@@ -1,5 +1,10 @@
 import type { AuthKey } from "./config.ts";
 
+/** Where a system tailscaled listens (tailscale-cli.md §3.1). */
+export function systemTailscaledSocket(os: string): string {
+  return os === "darwin" ? "/var/run/tailscaled.socket" : "/var/run/tailscale/tailscaled.sock";
+}
+
 /** Where a tailscaled that dnb starts keeps its socket and (in-memory) state. */
 export function tailscaledPaths(stateDir: string): { socket: string; stateDir: string } {
   return { socket: `${stateDir}/tailscaled.sock`, stateDir: `${stateDir}/tailscale` };

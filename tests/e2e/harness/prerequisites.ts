@@ -28,7 +28,10 @@ function onPath(program: string): boolean {
   });
 }
 
-function missingPrerequisites(): string[] {
+/** The Debian packages that provide the programs above. */
+export const FARM_PACKAGES = ["nix-bin", "openssh-server", "openssh-client", "iproute2"];
+
+export function missingPrerequisites(): string[] {
   const missing: string[] = [];
   if (Deno.build.os !== "linux") return ["Linux"];
   if (Deno.uid() !== 0) missing.push("root");
@@ -46,7 +49,7 @@ const UNDER_CI = Deno.env.get("CI") === "true";
 if (MISSING.length > 0 && !UNDER_CI) {
   console.warn(
     `farm tests skipped: missing ${MISSING.join(", ")} (run as root on Debian/Ubuntu after ` +
-      "apt-get install nix-bin openssh-server openssh-client iproute2)",
+      `apt-get install ${FARM_PACKAGES.join(" ")})`,
   );
 }
 

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { claimBuilder, classifyClaimFailure } from "../../lib/claim.ts";
+import { CLAIM_SCRIPT } from "../../lib/protocol.ts";
+import { FakeRunner } from "../support/fake_runner.ts";
+import { testContext } from "../support/context.ts";
+
+const info = {
+  version: 1,
+  hostname: "b1",
+  system: "x86_64-linux",
+  systems: ["x86_64-linux", "i686-linux"],
+  features: ["big-parallel"],
+  cores: 4,
+  memoryBytes: 16e9,
+  nixVersion: "2.24.9",
+  nixDaemon: "/nix/var/nix/profiles/default/bin/nix-daemon",
+  os: "linux",
+  arch: "x86_64",
+  startedAt: "2026-11-25T05:00:00.000Z",
+};
+
+Deno.test("a claim is one fixed ssh command; the state folder and claim travel on stdin", async () => {
+  const ctx = testContext();
+  const runner = new FakeRunner([{ when: (argv) => argv[0] === "ssh", stdout: JSON.stringify(info) }]);
+  const outcome = await claimBuilder({ ...ctx, runner }, {
+    sshConfig: "/tmp/dnb/ssh_config",
+    alias: "b1",
+    builderStateDir: "/tmp/dnb; rm -rf /",
+    claim: { coordinator: "c", lease: 120 },
+  });
+  assert.deepEqual(outcome, { ok: true, info });
+  assert.deepEqual(runner.calls[0]?.argv, ["ssh", "-F", "/tmp/dnb/ssh_config", "b1", CLAIM_SCRIPT]);
+  assert.equal(runner.calls[0]?.stdin, '/tmp/dnb; rm -rf /\n{"coordinator":"c","lease":120}\n');
+});
+
+Deno.test("an invalid or absurd info.json is refused with the reason", async (t) => {
+  const cases: [string, unknown, RegExp][] = [
+    ["not JSON", "hello", /info\.json is not JSON/],
+    ["zero cores", { ...info, cores: 0 }, /cores: cores must be at least 1/],
+    ["unknown system", { ...info, systems: ["x86_64-linux", "windows 95"] }, /systems\.1: unknown system string/],
+    ["relative daemon", { ...info, nixDaemon: "nix-daemon" }, /nixDaemon must be an absolute path/],
+  ];
+  for (const [name, body, reason] of cases) {
+    await t.step(name, async () => {
+      const runner = new FakeRunner([{
+        when: () => true,
+        stdout: typeof body === "string" ? body : JSON.stringify(body),
+      }]);
+      const outcome = await claimBuilder({ ...testContext(), runner }, {
+        sshConfig: "/c",
+        alias: "b1",
+        builderStateDir: "/tmp/dnb",
+        claim: {},
+      });
+      assert.equal(outcome.ok, false);
+      assert.match(outcome.ok ? "" : outcome.reason, reason);
+      assert.equal(outcome.ok ? true : outcome.retry, false);
+    });
+  }
+});
+
+Deno.test("ssh failures: a key mismatch or a policy refusal is final, a builder not yet up is retried", () => {
+  assert.deepEqual(classifyClaimFailure(255, "Host key verification failed.\r\n"), {
+    retry: false,
+    reason: "its SSH host key does not match the key it advertised on the tailnet",
+  });
+  assert.equal(
+    classifyClaimFailure(255, "tailscale: tailnet policy does not permit you to SSH to this node\nConnection closed")
+      .retry,
+    false,
+  );
+  assert.match(classifyClaimFailure(255, "# Tailscale SSH requires an additional check.").reason, /`check`/);
+  assert.deepEqual(classifyClaimFailure(3, "dnb: no builder here: /tmp/dnb/info.json is missing"), {
+    retry: true,
+    reason: "it has not published info.json yet",
+  });
+  assert.equal(classifyClaimFailure(255, "ssh: connect to host 100.64.0.2 port 22: Connection refused").retry, true);
+});

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { classifyJoinFailure } from "../../lib/tailscale_errors.ts";
+
+Deno.test("each known `tailscale up` failure maps to what to fix, and only unknown ones are retried", async (t) => {
+  const cases: [string, string, RegExp, boolean][] = [
+    [
+      "refused tags",
+      "backend error: requested tags [tag:prod tag:x] are invalid or not permitted",
+      /refused tags tag:prod tag:x/,
+      false,
+    ],
+    ["unknown key", "backend error: invalid key: API key does not exist", /auth key was refused/, false],
+    ["used one-off key", "backend error: invalid key: API key kAbc not valid", /auth key was refused/, false],
+    ["OAuth without tags", "oauth authkeys require --advertise-tags", /OAuth client secret needs tags/, false],
+    ["OAuth scope", "user does not have access to this operation", /may not create auth keys/, false],
+    [
+      "daemon not ready",
+      "failed to connect to local tailscaled; it doesn't appear to be running",
+      /tailscale up failed/,
+      true,
+    ],
+    [
+      "slow control",
+      'timeout waiting for Tailscale service to enter a Running state; check health with "tailscale status"',
+      /tailscale up failed/,
+      true,
+    ],
+  ];
+  for (const [name, stderr, message, transient] of cases) {
+    await t.step(name, () => {
+      const failure = classifyJoinFailure(stderr);
+      assert.match(failure.message, message);
+      assert.equal(failure.transient, transient);
+      assert.ok(failure.hint.length > 0);
+    });
+  }
+});
