@@ -149,7 +149,8 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
     await Promise.race([ctx.sleep(seen ? RETRY_MS : POLL_MS), ...inFlight.values()]);
   }
   return {
-    claimed: [...claimed.values()],
+    // Sorted, so a re-run writes the same files whatever order the claims finished in.
+    claimed: [...claimed.values()].sort((a, b) => a.alias.localeCompare(b.alias)),
     refused,
     missing: missingNames(wanted, new Set([...claimed.keys(), ...refused.keys()])),
   };

@@ -48,8 +48,10 @@ function sshLines(
 /** dnb's own ssh config and known_hosts in the state folder, for its claims (`ssh -F`). */
 export function writeSshState(
   config: Config,
-  members: readonly { alias: string; address: string; hostKeys: readonly string[] }[],
+  unordered: readonly { alias: string; address: string; hostKeys: readonly string[] }[],
 ) {
+  // In name order, so the files do not depend on which builder showed up first.
+  const members = [...unordered].sort((a, b) => a.alias.localeCompare(b.alias));
   writeFileAtomic(
     knownHostsFile(config.stateDir),
     members.flatMap((member) => knownHostsLines(member.alias, member.hostKeys)).join("\n") + "\n",
