@@ -6,16 +6,8 @@ import { basename } from "node:path";
 import { runCli } from "./lib/cli.ts";
 import { DenoRunner } from "./lib/exec.ts";
 import { gatherFacts } from "./lib/facts.ts";
+import { pathExists } from "./lib/files.ts";
 import { Redactor } from "./lib/redact.ts";
-
-function fileExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const env = Deno.env.toObject();
 const encoder = new TextEncoder();
@@ -28,7 +20,7 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (line) => Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
   readTextFile: (path) => Deno.readTextFileSync(path),
-  fileExists,
+  fileExists: pathExists,
   gatherFacts: () => gatherFacts(env.PATH ?? ""),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),
   platform: { os: Deno.build.os, arch: Deno.build.arch },

@@ -1,4 +1,5 @@
 import { delimiter, join } from "node:path";
+import { pathExists } from "./files.ts";
 import { systemTailscaledSocket } from "./tailscale_args.ts";
 
 /** Programs dnb may run; the plan says which are present. */
@@ -31,15 +32,6 @@ function readIfPresent(path: string): string | undefined {
   }
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function findOnPath(program: string, pathVariable: string): string | undefined {
   for (const dir of pathVariable.split(delimiter)) {
     if (dir === "") continue;
@@ -62,9 +54,9 @@ export function gatherFacts(pathVariable: string): MachineFacts {
     programs: programs as Record<Program, string | undefined>,
     nixConf: readIfPresent("/etc/nix/nix.conf"),
     nixCustomConf: readIfPresent("/etc/nix/nix.custom.conf"),
-    machinesFileExists: exists("/etc/nix/machines"),
+    machinesFileExists: pathExists("/etc/nix/machines"),
     sshConfig: readIfPresent("/etc/ssh/ssh_config"),
-    nixDaemonSocket: exists(NIX_DAEMON_SOCKET),
-    systemTailscaled: exists(systemTailscaledSocket(Deno.build.os)),
+    nixDaemonSocket: pathExists(NIX_DAEMON_SOCKET),
+    systemTailscaled: pathExists(systemTailscaledSocket(Deno.build.os)),
   };
 }

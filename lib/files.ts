@@ -18,6 +18,15 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
   }
 }
 
+export function pathExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function readIfExists(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);

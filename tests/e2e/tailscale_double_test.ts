@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { fromFileUrl } from "../support/paths.ts";
 import { createTailnet, listNodes, setNodeOffline } from "./harness/tailnet.ts";
 import { parseStatus } from "../../lib/status_parse.ts";
+import { pathExists } from "../../lib/files.ts";
 
 const DOUBLE = fromFileUrl(new URL("./harness/tailscale_double.ts", import.meta.url));
 const fixture = (name: string) =>
@@ -59,7 +60,7 @@ async function withTailnet(test: (dir: string, start: (name: string, ipv4: strin
       stdout: "null",
       stderr: "null",
     }).spawn();
-    for (let i = 0; i < 100 && !exists(`${socket}.double.json`); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !pathExists(`${socket}.double.json`); i++) await new Promise((r) => setTimeout(r, 50));
     const host = { socket, env, daemon };
     hosts.push(host);
     return host;
@@ -76,15 +77,6 @@ async function withTailnet(test: (dir: string, start: (name: string, ipv4: strin
       await host.daemon.status;
     }
     Deno.removeSync(dir, { recursive: true });
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { fromFileUrl } from "../../support/paths.ts";
 import { type CommandResult, DenoRunner } from "../../../lib/exec.ts";
-import { type Control, createTailnet } from "./tailnet.ts";
+import { type Control, createTailnet, processAlive } from "./tailnet.ts";
 
 export const FARM_BASE = "/var/tmp/dnb-e2e";
 /** Every network namespace of ours starts so; the sweeper touches nothing else. */
@@ -71,15 +71,6 @@ async function must(argv: string[], timeoutMs = 20_000): Promise<CommandResult> 
   const result = await runner.run({ argv, timeoutMs });
   if (result.code !== 0) throw new Error(`farm: ${argv.join(" ")} exited ${result.code}: ${result.stderr.trim()}`);
   return result;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readRecord(runDir: string): RunRecord | undefined {
