@@ -7,6 +7,7 @@ import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { listNodes, writeNode } from "./harness/tailnet.ts";
 import { parseStatus } from "../../lib/status_parse.ts";
+import { pathExists } from "../../lib/files.ts";
 
 const HOSTS = [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }];
 
@@ -152,15 +153,75 @@ farmTest("a listed builder that never appears: the coordinator exits 1 in time, 
   }
 });
 
-farmTest("an unclaimed builder exits 1 at its timeout and leaves the tailnet", async () => {
+/** Joins `host` with the system's own tailscaled (default socket), as a machine already on the tailnet would be. */
+async function joinAsSystem(farm: Farm, host: string, extra: string[] = []): Promise<void> {
+  farm.spawn(host, ["tailscaled", "--state=mem:", "--statedir=/var/lib/tailscale"]);
+  for (let i = 0; i < 100 && !pathExists(`${farm.host(host).dir}/run/tailscale/tailscaled.sock`); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  Deno.writeTextFileSync(`${farm.host(host).dir}/tmp/key`, FARM_AUTH_KEY);
+  const up = await farm.run(host, ["tailscale", "up", "--auth-key=file:/tmp/key", `--hostname=${host}`, ...extra]);
+  assert.equal(up.code, 0, up.stderr);
+}
+
+/** Peers in `tailscale status` on `host`, from its system daemon or, with `socket`, from the one dnb started. */
+async function peersSeenFrom(farm: Farm, host: string, socket?: string): Promise<string[]> {
+  const status = await farm.run(host, ["tailscale", ...(socket ? [`--socket=${socket}`] : []), "status", "--json"]);
+  return parseStatus(status.stdout).peers.map((peer) => peer.hostName);
+}
+
+farmTest("an unclaimed builder exits 1 at its timeout and is gone from tailscale status", async () => {
   const farm = await createFarm({ hosts: [{ name: "b1" }, { name: "watcher" }] });
   try {
+    await joinAsSystem(farm, "watcher");
     const builder = startBuilder(farm, "b1", ["--builder-timeout", "10"]);
+    for (let i = 0; i < 100 && !(await peersSeenFrom(farm, "watcher")).includes("b1"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(await peersSeenFrom(farm, "watcher"), ["b1"]);
     const { code, seconds } = await exitWithin(builder, 40_000);
     assert.equal(code, 1, log(builder));
     assert.match(log(builder), /dnb: not claimed within 10s/);
-    assert.ok(seconds >= 10);
-    assert.deepEqual(listNodes(farm.tailnet), []);
+    assert.ok(seconds >= 9);
+    assert.deepEqual(await peersSeenFrom(farm, "watcher"), []);
+  } finally {
+    await farm.destroy();
+  }
+});
+
+farmTest("SIGTERM makes a builder log its node out and exit non-zero", async () => {
+  const farm = await createFarm({ hosts: [{ name: "b1" }, { name: "watcher" }] });
+  try {
+    await joinAsSystem(farm, "watcher");
+    const builder = startBuilder(farm, "b1");
+    for (let i = 0; i < 100 && !log(builder).includes("waiting to be claimed"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(await peersSeenFrom(farm, "watcher"), ["b1"]);
+    builder.kill("SIGTERM");
+    assert.equal((await exitWithin(builder, 20_000)).code, 1);
+    assert.match(log(builder), /dnb: builder stopped by SIGTERM/);
+    assert.deepEqual(await peersSeenFrom(farm, "watcher"), []);
+  } finally {
+    await farm.destroy();
+  }
+});
+
+farmTest("--tailscale auto reuses a logged-in system tailscaled and never logs that node out", async () => {
+  const farm = await createFarm({ hosts: HOSTS });
+  try {
+    await joinAsSystem(farm, "b1", ["--ssh"]);
+    const builder = startBuilder(farm, "b1", [], {});
+    startBuilder(farm, "b2");
+    const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"]);
+    assert.equal(coordinator.code, 0, coordinator.stderr + log(builder));
+    assert.match(log(builder), /dnb: reusing the running tailscaled \(b1, 100\.64\.0\.11\); dnb will not log it out/);
+    Deno.writeTextFileSync(`${farm.host("b1").dir}/tmp/dnb/done`, "");
+    assert.equal((await exitWithin(builder, 15_000)).code, 0);
+    assert.ok(
+      (await peersSeenFrom(farm, "coord", "/tmp/dnb/tailscaled.sock")).includes("b1"),
+      "dnb logged out a node it did not log in",
+    );
   } finally {
     await farm.destroy();
   }
