@@ -2,7 +2,8 @@
  * dnb's entry point and its only impure file: it reads Deno.args and the environment, builds the
  * real context, and exits with the code the CLI returns.
  */
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import { runCli } from "./lib/cli.ts";
 import { DenoRunner } from "./lib/exec.ts";
 import { gatherFacts } from "./lib/facts.ts";
@@ -10,6 +11,12 @@ import { pathExists } from "./lib/files.ts";
 import { Redactor } from "./lib/redact.ts";
 
 const env = Deno.env.toObject();
+// From source the CLI is `deno run … main.ts`; compiled, the binary itself.
+const fromSource = basename(Deno.execPath()) === "deno";
+const mainFile = fromFileUrl(Deno.mainModule);
+const selfCommand = fromSource
+  ? [Deno.execPath(), "run", "-A", "--frozen", "--config", join(dirname(mainFile), "deno.json"), mainFile]
+  : [Deno.execPath()];
 const encoder = new TextEncoder();
 const redactor = new Redactor();
 
@@ -24,6 +31,7 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   gatherFacts: () => gatherFacts(env.PATH ?? ""),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),
   platform: { os: Deno.build.os, arch: Deno.build.arch },
+  selfCommand,
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   onSignal: (handler) => {

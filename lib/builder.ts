@@ -114,6 +114,6 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
     }
   } finally {
     stopListening();
-    await leaveTailnet(session, ctx);
+    await leaveTailnet(session, ctx, config.stateDir);
   }
 }

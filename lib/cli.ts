@@ -1,14 +1,14 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runRole } from "./commands/role.ts";
-import { runStatus, runTeardown } from "./commands/teardown.ts";
+import { runPost, runStatus, runStop } from "./commands/teardown.ts";
+import { runWatchdog } from "./watchdog.ts";
 import { loadStateDir } from "./config.ts";
 import type { Context } from "./context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_USAGE, InputError } from "./errors.ts";
 import { attributeName, AUTH_KEY_ENV, ROLE_OPTIONS, type RoleFlag, STATE_DIR_OPTION } from "./options.ts";
 import { VERSION } from "./version.ts";
 
-/** The name users know from the original action; the binary answers to it as `dnb stop`. */
-export const STOP_ALIAS = "stop-nix-builders";
+import { STOP_ALIAS } from "./cli_names.ts";
 
 /** Flags that would put the auth key on the command line, where every user can read it in the process list. */
 const SECRET_FLAGS = /^--?(auth-?key|tailscale[-_]auth-?key|ts[-_]auth-?key|client-secret)(=|$)/i;
@@ -46,7 +46,7 @@ function refuseOperands(operands: readonly string[]): void {
 
 type Selected =
   | { readonly command: "role"; readonly flags: Partial<Record<RoleFlag, string | boolean>> }
-  | { readonly command: "stop" | "post"; readonly stateDirFlag?: string }
+  | { readonly command: "stop" | "post" | "watchdog"; readonly stateDirFlag?: string }
   | { readonly command: "status"; readonly stateDirFlag?: string; readonly json: boolean };
 
 function helpFooter(): string {
@@ -94,6 +94,7 @@ function buildProgram(ctx: Context, select: (selected: Selected) => void): Comma
     const [name, description] of [
       ["stop", `signal every claimed builder done, stop the watchdog, restore files (alias: ${STOP_ALIAS})`],
       ["post", "what the action's post step runs: stop if not yet done, then log out"],
+      ["watchdog", "internal: what the coordinator leaves running to renew leases"],
     ] as const
   ) {
     program.command(name).description(description).option(stateDirFlag, STATE_DIR_OPTION.description)
@@ -124,7 +125,8 @@ async function dispatch(selected: Selected, ctx: Context): Promise<number> {
     env: ctx.env,
   });
   if (selected.command === "status") return runStatus(stateDir, selected.json, ctx);
-  return runTeardown(selected.command, stateDir, ctx);
+  if (selected.command === "watchdog") return await runWatchdog(stateDir, ctx);
+  return selected.command === "stop" ? await runStop(stateDir, ctx) : await runPost(stateDir, ctx);
 }
 
 /** One line for a failure, plus an annotation when running in GitHub Actions. */

@@ -19,6 +19,8 @@ export interface Context {
   /** Milliseconds since the epoch. */
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** The argv that runs this dnb again (the binary, or deno run … main.ts from source). */
+  readonly selfCommand: readonly string[];
   /** Calls `handler` on SIGINT/SIGTERM; returns a function that stops listening. */
   readonly onSignal: (handler: (signal: "SIGINT" | "SIGTERM") => void) => () => void;
 }

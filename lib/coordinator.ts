@@ -1,19 +1,17 @@
-import { claimBuilder, scanHostKeys } from "./claim.ts";
+import { admitBuilder } from "./admit.ts";
+import { scanHostKeys } from "./claim.ts";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { type Candidate, findCandidates, missingNames, type Wanted } from "./discovery.ts";
 import { DnbError, EXIT_OK } from "./errors.ts";
 import { findOnPath } from "./facts.ts";
-import { writeFileAtomic } from "./files.ts";
+import { pathExists, recordCreated, removeIfPresent, restoreSystemFiles, writeFileAtomic } from "./files.ts";
 import { say, warn } from "./log.ts";
-import {
-  type Member,
-  pingStore,
-  privateSshConfig,
-  restartNixDaemon,
-  writeNixFiles,
-  writeSshState,
-} from "./nix_setup.ts";
+import { type Cluster, stoppedFile, watchdogPidFile, writeCluster } from "./cluster.ts";
+import { STOP_ALIAS } from "./cli_names.ts";
+import { dirname } from "node:path";
+import { stopWatchdog } from "./watchdog.ts";
+import { type Member, restartNixDaemon, writeNixFiles, writeSshState } from "./nix_setup.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
 import { joinTailnet, type TailnetSession, tailnetStatus } from "./tailscale.ts";
@@ -23,11 +21,7 @@ const PROGRESS_EVERY_MS = 5000;
 /** A builder seen but not yet answering (sshd starting, info.json not written) is tried again this soon. */
 const RETRY_MS = 500;
 
-export function clusterFile(stateDir: string): string {
-  return `${stateDir}/cluster.json`;
-}
-
-function wantedBuilders(config: Config): Wanted {
+export function wantedBuilders(config: Pick<Config, "builders" | "discoverPrefix" | "builderTag" | "expect">): Wanted {
   return config.builders.length > 0
     ? { kind: "names", names: config.builders }
     : { kind: "prefix", prefix: config.discoverPrefix!, tag: config.builderTag, expect: config.expect! };
@@ -42,7 +36,13 @@ interface Pending {
  * Polls the tailnet and claims each wanted builder as soon as it is online with host keys:
  * claims run in parallel (up to --probe-concurrency), pipelined with discovery.
  */
-async function claimBuilders(config: Config, ctx: Context, session: TailnetSession, started: number) {
+async function claimBuilders(
+  config: Config,
+  ctx: Context,
+  session: TailnetSession,
+  started: number,
+  interrupted: () => boolean,
+) {
   const wanted = wantedBuilders(config);
   const deadline = started + config.waitTimeoutSeconds * 1000;
   const claimed = new Map<string, Member>();
@@ -51,44 +51,28 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
   const retryAfter = new Map<string, number>();
   const known = new Map<string, Pending>();
   const noted = new Set<string>();
+  const lastReason = new Map<string, string>();
   let lastProgress = started;
 
   const claimOne = async (pending: Pending) => {
     const { candidate } = pending;
-    const outcome = await claimBuilder(ctx, {
-      sshConfig: privateSshConfig(config.stateDir),
-      alias: candidate.alias,
-      builderStateDir: config.builderStateDir,
-      claim: { coordinator: config.hostname, at: new Date(ctx.now()).toISOString(), lease: config.leaseSeconds },
-    });
-    if (outcome.ok) {
-      const member: Member = {
-        alias: candidate.alias,
-        address: candidate.node.ipv4,
-        hostKeys: pending.hostKeys,
-        info: outcome.info,
-        readySeconds: 0,
-      };
-      // Checked at once, pipelined with the other claims, over the ssh entries Nix will use.
-      const ping = await pingStore(config, ctx, member);
-      if (!ping.ok) {
-        const reason = `it does not answer as a Nix store over ssh-ng (${ping.reason})`;
-        refused.set(candidate.alias, reason);
-        warn(ctx, `leaving out ${candidate.alias}: ${reason}`);
-        return;
-      }
-      claimed.set(candidate.alias, { ...member, readySeconds: (ctx.now() - started) / 1000 });
+    const admission = await admitBuilder(config, ctx, candidate, pending.hostKeys);
+    if (admission.kind === "admitted") {
+      const member = { ...admission.member, readySeconds: (ctx.now() - started) / 1000 };
+      claimed.set(candidate.alias, member);
       say(
         ctx,
-        `claimed ${candidate.alias} (${member.address}): ${
-          outcome.info.systems.join(",")
-        }, ${outcome.info.cores} cores`,
+        `claimed ${candidate.alias} (${member.address}): ${member.info.systems.join(",")}, ${member.info.cores} cores`,
       );
-    } else if (outcome.retry) {
+    } else if (admission.kind === "retry") {
       retryAfter.set(candidate.alias, ctx.now() + RETRY_MS);
+      if (lastReason.get(candidate.alias) !== admission.reason) {
+        lastReason.set(candidate.alias, admission.reason);
+        say(ctx, `${candidate.alias} is not ready yet: ${admission.reason}`);
+      }
     } else {
-      refused.set(candidate.alias, outcome.reason);
-      warn(ctx, `refusing ${candidate.alias}: ${outcome.reason}`);
+      refused.set(candidate.alias, admission.reason);
+      warn(ctx, `refusing ${candidate.alias}: ${admission.reason}`);
     }
   };
 
@@ -131,7 +115,7 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
       inFlight.set(alias, task);
     }
     const missing = missingNames(wanted, new Set([...claimed.keys(), ...refused.keys()]));
-    if (missing.length === 0 && inFlight.size === 0) break;
+    if ((missing.length === 0 || interrupted()) && inFlight.size === 0) break;
     const now = ctx.now();
     if (now > deadline) {
       await Promise.all(inFlight.values());
@@ -156,9 +140,43 @@ async function claimBuilders(config: Config, ctx: Context, session: TailnetSessi
   };
 }
 
+/** Installs `stop-nix-builders`: a link next to a compiled dnb, or a small script in the state folder when run from source. */
+function installStopCommand(config: Config, ctx: Context): string | undefined {
+  const self = ctx.selfCommand;
+  const compiled = self.length === 1;
+  const path = compiled ? `${dirname(self[0]!)}/${STOP_ALIAS}` : `${config.stateDir}/bin/${STOP_ALIAS}`;
+  if (pathExists(path)) return path;
+  try {
+    if (compiled) {
+      Deno.symlinkSync(self[0]!, path);
+    } else {
+      const quoted = [...self, "stop", "--state-dir", config.stateDir].map((arg) =>
+        `'${arg.replaceAll("'", `'\\''`)}'`
+      );
+      writeFileAtomic(path, `#!/bin/sh\nexec ${quoted.join(" ")} "$@"\n`, 0o755);
+    }
+    recordCreated(config.stateDir, path);
+    return path;
+  } catch (error) {
+    warn(ctx, `could not install ${path}: ${(error as Error).message}; run dnb stop instead`);
+    return undefined;
+  }
+}
+
+/** Starts the watchdog: a detached `dnb watchdog` that renews leases, drops lost builders and claims late ones. */
+function startWatchdog(config: Config, ctx: Context): number {
+  const pid = ctx.runner.start({
+    argv: [...ctx.selfCommand, "watchdog", "--state-dir", config.stateDir],
+    logFile: `${config.stateDir}/watchdog.log`,
+  });
+  writeFileAtomic(watchdogPidFile(config.stateDir), `${pid}\n`);
+  return pid;
+}
+
 /**
- * `dnb --role coordinator`: join, claim builders as they appear, point Nix at them, check that
- * each answers as a store, and leave. The tailnet node stays up for the user's builds.
+ * `dnb --role coordinator`: join, claim builders as they appear, point Nix at them and leave a
+ * watchdog behind. The tailnet node stays up for the user's builds. A signal during set-up puts
+ * back every file already changed.
  */
 export async function runCoordinator(config: Config, ctx: Context): Promise<number> {
   requireRoot("coordinator");
@@ -168,60 +186,81 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
       hint: "install OpenSSH's client: the Nix daemon reaches builders with it",
     });
   }
-  const session = await joinTailnet(config, ctx, false);
-  const started = ctx.now();
-  const { claimed, refused, missing } = await claimBuilders(config, ctx, session, started);
-  if (missing.length > 0) {
-    throw new DnbError(`builders missing after ${config.waitTimeoutSeconds}s: ${missing.join(", ")}`, {
-      hint: "check that the builder jobs started, their names or prefix, their tags and the auth key",
-    });
-  }
-  if (claimed.length === 0) {
-    throw new DnbError(`no usable builder (${[...refused].map(([name, why]) => `${name}: ${why}`).join("; ")})`);
-  }
-  const usable = claimed;
-  const files = writeNixFiles(config, usable);
-  if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
-  writeFileAtomic(
-    clusterFile(config.stateDir),
-    JSON.stringify(
-      {
-        version: 1,
-        coordinator: config.hostname,
-        readyAt: new Date(ctx.now()).toISOString(),
+  let interrupted: string | undefined;
+  const stopListening = ctx.onSignal((signal) => interrupted = signal);
+  const checkpoint = () => {
+    if (interrupted === undefined) return;
+    const { restored, removed } = restoreSystemFiles(config.stateDir);
+    throw new DnbError(
+      `coordinator stopped by ${interrupted}; put back ${restored.length} file(s) and removed ${removed.length}`,
+    );
+  };
+  try {
+    const session = await joinTailnet(config, ctx, false);
+    checkpoint();
+    const started = ctx.now();
+    const { claimed, refused, missing } = await claimBuilders(
+      config,
+      ctx,
+      session,
+      started,
+      () => interrupted !== undefined,
+    );
+    checkpoint();
+    if (missing.length > 0) {
+      throw new DnbError(`builders missing after ${config.waitTimeoutSeconds}s: ${missing.join(", ")}`, {
+        hint: "check that the builder jobs started, their names or prefix, their tags and the auth key",
+      });
+    }
+    if (claimed.length === 0) {
+      throw new DnbError(`no usable builder (${[...refused].map(([name, why]) => `${name}: ${why}`).join("; ")})`);
+    }
+    writeNixFiles(config, claimed);
+    checkpoint();
+    if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
+    checkpoint();
+    const now = new Date(ctx.now()).toISOString();
+    const cluster: Cluster = {
+      version: 1,
+      settings: {
+        hostname: config.hostname,
+        stateDir: config.stateDir,
+        sshUser: config.sshUser,
+        sshKey: config.sshKey,
+        jobsPerCore: config.jobsPerCore,
         leaseSeconds: config.leaseSeconds,
         builderStateDir: config.builderStateDir,
-        files,
-        builders: usable.map((member) => ({
-          name: member.alias,
-          address: member.address,
-          systems: member.info.systems,
-          cores: member.info.cores,
-          maxJobs: member.info.cores * config.jobsPerCore,
-          features: member.info.features,
-          nixVersion: member.info.nixVersion,
-          readySeconds: member.readySeconds,
-        })),
+        extraNixConfig: config.extraNixConfig,
+        probeConcurrency: config.probeConcurrency,
       },
-      null,
-      2,
-    ) + "\n",
-  );
-  for (const member of usable) {
+      wanted: wantedBuilders(config),
+      readyAt: now,
+      builders: claimed.map((member) => ({ ...member, claimedAt: now, lastHeartbeat: now, missed: 0, state: "ready" })),
+    };
+    // A re-run starts a fresh farm record; an old stop marker or watchdog must not linger.
+    await stopWatchdog(config.stateDir);
+    removeIfPresent(stoppedFile(config.stateDir));
+    writeCluster(cluster);
+    const watchdog = startWatchdog(config, ctx);
+    const stopCommand = installStopCommand(config, ctx);
+    for (const member of claimed) {
+      say(
+        ctx,
+        `${member.alias} ${member.address} ${member.info.systems.join(",")} ${member.info.cores} cores ` +
+          `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} ready in ${
+            member.readySeconds.toFixed(1)
+          }s`,
+      );
+    }
+    const systems = [...new Set(claimed.map((member) => member.info.system))].sort().join(", ");
     say(
       ctx,
-      `${member.alias} ${member.address} ${member.info.systems.join(",")} ${member.info.cores} cores ` +
-        `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} ready in ${
-          member.readySeconds.toFixed(1)
-        }s`,
+      `ready: ${claimed.length} builder(s) for ${systems} in ${((ctx.now() - started) / 1000).toFixed(1)}s; ` +
+        `build with nix build --max-jobs 0 …`,
     );
+    say(ctx, `watchdog ${watchdog} renews leases; tear down with ${stopCommand ?? "dnb stop"}`);
+    return EXIT_OK;
+  } finally {
+    stopListening();
   }
-  const systems = [...new Set(usable.map((member) => member.info.system))].sort().join(", ");
-  say(
-    ctx,
-    `ready: ${usable.length} builder(s) for ${systems} in ${
-      ((ctx.now() - started) / 1000).toFixed(1)
-    }s; build with nix build --max-jobs 0 …`,
-  );
-  return EXIT_OK;
 }

@@ -1,11 +1,12 @@
 import { dirname } from "node:path";
 
 /** Writes a file whole or not at all: a temporary file in the same folder, then a rename. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
   Deno.mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.dnb-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    Deno.writeTextFileSync(temporary, content, { mode });
+    if (typeof content === "string") Deno.writeTextFileSync(temporary, content, { mode });
+    else Deno.writeFileSync(temporary, content, { mode });
     Deno.chmodSync(temporary, mode);
     Deno.renameSync(temporary, path);
   } catch (error) {
@@ -42,6 +43,7 @@ export interface OriginalFile {
   readonly existed: boolean;
   /** Copy of the original, byte for byte, in the state folder. */
   readonly backup?: string;
+  readonly mode?: number;
 }
 
 function changesFile(stateDir: string): string {
@@ -66,7 +68,7 @@ export function writeSystemFile(stateDir: string, path: string, content: string)
       const backup = `${stateDir}/backup/${path.replaceAll("/", "%")}`;
       Deno.mkdirSync(`${stateDir}/backup`, { recursive: true, mode: 0o700 });
       Deno.writeFileSync(backup, bytes, { mode: 0o600 });
-      original = { path, existed: true, backup };
+      original = { path, existed: true, backup, mode: (Deno.statSync(path).mode ?? 0o644) & 0o7777 };
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
@@ -80,4 +82,45 @@ export function writeSystemFile(stateDir: string, path: string, content: string)
     }
   })();
   writeFileAtomic(path, content, mode);
+}
+
+/** Records a file dnb created (a link, a script) so teardown removes it. */
+export function recordCreated(stateDir: string, path: string): void {
+  const changes = readChanges(stateDir);
+  if (changes.some((change) => change.path === path)) return;
+  writeFileAtomic(changesFile(stateDir), JSON.stringify([...changes, { path, existed: false }], null, 2) + "\n", 0o600);
+}
+
+export function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/**
+ * Puts back every system file dnb changed: originals byte for byte (and mode), files that did not
+ * exist are removed. Returns what it did; safe to call when nothing was changed.
+ */
+export function restoreSystemFiles(stateDir: string): { restored: string[]; removed: string[] } {
+  const restored: string[] = [];
+  const removed: string[] = [];
+  for (const change of readChanges(stateDir).reverse()) {
+    if (change.existed && change.backup !== undefined) {
+      writeFileAtomic(change.path, Deno.readFileSync(change.backup), change.mode ?? 0o644);
+      restored.push(change.path);
+    } else {
+      removeIfPresent(change.path);
+      removed.push(change.path);
+    }
+  }
+  for (const path of [changesFile(stateDir), `${stateDir}/backup`]) {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch {
+      // Nothing was changed.
+    }
+  }
+  return { restored, removed };
 }

@@ -1,5 +1,5 @@
 import type { BuilderInfo } from "./builder_info.ts";
-import type { Config } from "./config.ts";
+import type { FarmSettings } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { DnbError } from "./errors.ts";
 import { NIX_DAEMON_SOCKET } from "./facts.ts";
@@ -28,71 +28,71 @@ export function privateSshConfig(stateDir: string): string {
   return `${stateDir}/ssh_config`;
 }
 
-function sshLines(
-  config: Config,
-  members: readonly { alias: string; address: string }[],
-  controlDir?: string,
-): string[] {
+function sshLines(settings: FarmSettings, members: readonly { alias: string; address: string }[]): string[] {
   return sshConfigLines(
     members.map((member) => ({
       alias: member.alias,
       address: member.address,
-      user: config.sshUser,
-      identityFile: config.sshKey,
+      user: settings.sshUser,
+      identityFile: settings.sshKey,
     })),
-    knownHostsFile(config.stateDir),
-    controlDir,
+    knownHostsFile(settings.stateDir),
   );
 }
 
 /** dnb's own ssh config and known_hosts in the state folder, for its claims (`ssh -F`). */
 export function writeSshState(
-  config: Config,
+  settings: FarmSettings,
   unordered: readonly { alias: string; address: string; hostKeys: readonly string[] }[],
 ) {
   // In name order, so the files do not depend on which builder showed up first.
   const members = [...unordered].sort((a, b) => a.alias.localeCompare(b.alias));
   writeFileAtomic(
-    knownHostsFile(config.stateDir),
+    knownHostsFile(settings.stateDir),
     members.flatMap((member) => knownHostsLines(member.alias, member.hostKeys)).join("\n") + "\n",
   );
-  const controlDir = `${config.stateDir}/ssh-control`;
-  Deno.mkdirSync(controlDir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(privateSshConfig(config.stateDir), sshLines(config, members, controlDir).join("\n") + "\n");
+  writeFileAtomic(privateSshConfig(settings.stateDir), sshLines(settings, members).join("\n") + "\n");
 }
 
-export function machineEntry(config: Config, member: Member): MachineEntry {
+export function machineEntry(settings: FarmSettings, member: Member): MachineEntry {
   return {
-    sshUser: config.sshUser,
+    sshUser: settings.sshUser,
     alias: member.alias,
     nixDaemon: member.info.nixDaemon,
     systems: member.info.systems,
-    sshKey: config.sshKey,
+    sshKey: settings.sshKey,
     cores: member.info.cores,
-    jobsPerCore: config.jobsPerCore,
+    jobsPerCore: settings.jobsPerCore,
     features: member.info.features,
     mandatoryFeatures: [],
     hostKey: preferredHostKey(member.hostKeys)!,
   };
 }
 
-export function storeUri(config: Config, member: Member): string {
-  return machinesLine(machineEntry(config, member)).split(" ")[0]!;
+export function storeUri(settings: FarmSettings, member: Member): string {
+  return machinesLine(machineEntry(settings, member)).split(" ")[0]!;
 }
 
 /** Writes the machines file, dnb's nix.conf block and root's ssh config; each original is kept for teardown. */
-export function writeNixFiles(config: Config, members: readonly Member[]): { nixConf: string; sshConfig: string } {
-  writeSystemFile(config.stateDir, MACHINES_FILE, machinesFile(members.map((member) => machineEntry(config, member))));
+export function writeNixFiles(
+  settings: FarmSettings,
+  members: readonly Member[],
+): { nixConf: string; sshConfig: string } {
+  writeSystemFile(
+    settings.stateDir,
+    MACHINES_FILE,
+    machinesFile(members.map((member) => machineEntry(settings, member))),
+  );
   const nixConf = nixConfTarget(readIfExists("/etc/nix/nix.conf"));
   writeSystemFile(
-    config.stateDir,
+    settings.stateDir,
     nixConf,
-    upsertBlock(readIfExists(nixConf) ?? "", nixConfBlockBody(config.extraNixConfig), "end"),
+    upsertBlock(readIfExists(nixConf) ?? "", nixConfBlockBody(settings.extraNixConfig), "end"),
   );
   const target = sshConfigTarget(readIfExists(SSH_CONFIG));
-  const lines = sshLines(config, members);
+  const lines = sshLines(settings, members);
   writeSystemFile(
-    config.stateDir,
+    settings.stateDir,
     target.path,
     target.kind === "drop-in" ? lines.join("\n") + "\n" : upsertBlock(readIfExists(target.path) ?? "", lines, "start"),
   );
@@ -118,13 +118,13 @@ export async function restartNixDaemon(ctx: Context): Promise<boolean> {
  * store over ssh-ng. NIX_SSHOPTS points ssh at dnb's own config, so this runs before any system file changes.
  */
 export async function pingStore(
-  config: Config,
+  settings: FarmSettings,
   ctx: Context,
   member: Member,
 ): Promise<{ ok: boolean; reason: string }> {
   const result = await ctx.runner.run({
-    argv: storePingArgv(storeUri(config, member)),
-    env: { ...ctx.env, NIX_SSHOPTS: `-F ${privateSshConfig(config.stateDir)}` } as Record<string, string>,
+    argv: storePingArgv(storeUri(settings, member)),
+    env: { ...ctx.env, NIX_SSHOPTS: `-F ${privateSshConfig(settings.stateDir)}` } as Record<string, string>,
     timeoutMs: 60_000,
   });
   return { ok: result.code === 0 && !result.timedOut, reason: result.stderr.trim().split("\n").pop() ?? "" };

@@ -16,7 +16,18 @@ export const CLAIM_SCRIPT = [
   "cat info.json",
 ].join("; ");
 
-/** ssh hands its command to the remote login shell as is, so the fixed script is the one remote argument. */
+/** The watchdog's heartbeat: renews `lease` of a claimed builder (exit 4: the builder is not claimed). */
+export const HEARTBEAT_SCRIPT = ["set -eu", "IFS= read -r dir", 'cd "$dir"', "test -f claim || exit 4", "touch lease"]
+  .join("; ");
+
+/** `dnb stop`'s word to a builder: finish and leave. */
+export const DONE_SCRIPT = ["set -eu", "IFS= read -r dir", 'cd "$dir"', "touch done"].join("; ");
+
+/** ssh hands its command to the remote login shell as is, so a fixed script is the one remote argument. */
+export function remoteArgv(sshConfigFile: string, alias: string, script: string): string[] {
+  return ["ssh", "-F", sshConfigFile, alias, script];
+}
+
 export function claimArgv(sshConfigFile: string, alias: string): string[] {
-  return ["ssh", "-F", sshConfigFile, alias, CLAIM_SCRIPT];
+  return remoteArgv(sshConfigFile, alias, CLAIM_SCRIPT);
 }

@@ -35,11 +35,11 @@ export function sshConfigTarget(sshConfigText: string | undefined): SshConfigTar
 const CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
 
 /**
- * `Host` entries that pin each builder's key under its alias and never prompt. `controlDir` turns
- * on connection sharing for dnb's own claim and check (never for Nix's builds: ssh-ng and a shared
- * master without its own ControlPath do not mix, nix#14132).
+ * `Host` entries that pin each builder's key under its alias and never prompt. No connection
+ * sharing: a persisting ssh master keeps its first caller's output pipes open (and ssh-ng and a
+ * shared master do not mix, nix#14132).
  */
-export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string, controlDir?: string): string[] {
+export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string): string[] {
   return hosts.flatMap((host) => [
     `Host ${host.alias}`,
     `  HostName ${host.address}`,
@@ -56,6 +56,5 @@ export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string
     "  ServerAliveCountMax 3",
     "  Compression no",
     `  Ciphers ${CIPHERS}`,
-    ...(controlDir ? ["  ControlMaster auto", `  ControlPath ${controlDir}/%C`, "  ControlPersist 5"] : []),
   ]);
 }

@@ -3,7 +3,7 @@ import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { DnbError } from "./errors.ts";
 import { findOnPath } from "./facts.ts";
-import { readIfExists, writeFileAtomic } from "./files.ts";
+import { readIfExists, removeIfPresent, writeFileAtomic } from "./files.ts";
 import { say, warn } from "./log.ts";
 import { parseStatus, type TailnetStatus } from "./status_parse.ts";
 import { classifyJoinFailure } from "./tailscale_errors.ts";
@@ -214,8 +214,10 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
 }
 
 /** Logs out a node dnb logged in (an ephemeral node is then deleted at once) and stops its daemon; warns, never throws. */
-export async function leaveTailnet(session: TailnetSession, ctx: Context): Promise<void> {
+export async function leaveTailnet(session: TailnetSession, ctx: Context, stateDir: string): Promise<void> {
   if (!session.ours) return;
+  // Forget the session first: a later `dnb post` must not log out a node that is already gone.
+  removeIfPresent(sessionFile(stateDir));
   const result = await ctx.runner.run({ argv: tailscaleLogoutArgv(session.bin, session.socket), timeoutMs: 15_000 });
   if (result.code !== 0) {
     warn(

@@ -1,25 +1,146 @@
+import { type Cluster, readCluster, stoppedFile, writeCluster } from "../cluster.ts";
 import type { Context } from "../context.ts";
-import { clusterFile } from "../coordinator.ts";
 import { DnbError, EXIT_FAILURE, EXIT_OK } from "../errors.ts";
+import { readIfExists, restoreSystemFiles, writeFileAtomic } from "../files.ts";
+import { say, warn } from "../log.ts";
+import { privateSshConfig, restartNixDaemon } from "../nix_setup.ts";
+import { DONE_SCRIPT, remoteArgv } from "../protocol.ts";
+import { leaveTailnet, readSession } from "../tailscale.ts";
+import { stopWatchdog, watchdogPid, watchdogRunning } from "../watchdog.ts";
 
-/**
- * `dnb stop`, `stop-nix-builders` and `dnb post`: with no coordinator state there is nothing to
- * undo, which is a success (post runs on every job, including ones that never got that far).
- */
-export function runTeardown(command: "stop" | "post", stateDir: string, ctx: Context): number {
-  if (!ctx.fileExists(clusterFile(stateDir))) {
-    ctx.err(`dnb ${command}: nothing to do: no coordinator state in ${stateDir}`);
-    return EXIT_OK;
+const DONE_ATTEMPTS = 3;
+
+/** Writes `done` on one builder, trying a few times: a builder that misses it still ends when its lease lapses. */
+async function signalDone(ctx: Context, cluster: Cluster, alias: string): Promise<boolean> {
+  for (let attempt = 1; attempt <= DONE_ATTEMPTS; attempt++) {
+    const result = await ctx.runner.run({
+      argv: remoteArgv(privateSshConfig(cluster.settings.stateDir), alias, DONE_SCRIPT),
+      stdin: `${cluster.settings.builderStateDir}\n`,
+      timeoutMs: 10_000,
+    });
+    if (result.code === 0 && !result.timedOut) return true;
+    if (attempt < DONE_ATTEMPTS) await ctx.sleep(1000);
   }
-  throw new DnbError(`dnb ${command}: found ${clusterFile(stateDir)}, but this version cannot tear a farm down yet`);
+  return false;
 }
 
-/** `dnb status [--json]`. */
+/**
+ * `dnb stop` (and `stop-nix-builders`): stop the watchdog, tell every claimed builder it is done,
+ * put back every file dnb changed and restart the Nix daemon where one runs. A second stop says so
+ * and does nothing.
+ */
+export async function runStop(stateDir: string, ctx: Context): Promise<number> {
+  const cluster = readCluster(stateDir);
+  if (cluster === undefined) {
+    say(ctx, `stop: nothing to do: no coordinator state in ${stateDir}`);
+    return EXIT_OK;
+  }
+  const stopped = readIfExists(stoppedFile(stateDir));
+  if (stopped !== undefined) {
+    say(ctx, `stop: already stopped at ${(JSON.parse(stopped) as { at: string }).at}; nothing to do`);
+    return EXIT_OK;
+  }
+  if (await stopWatchdog(stateDir)) say(ctx, "stop: watchdog stopped");
+  const ready = cluster.builders.filter((member) => member.state === "ready");
+  const signalled = await Promise.all(ready.map((member) => signalDone(ctx, cluster, member.alias)));
+  const released = ready.filter((_, index) => signalled[index]).map((member) => member.alias);
+  const unreachable = ready.filter((_, index) => !signalled[index]).map((member) => member.alias);
+  const { restored, removed } = restoreSystemFiles(stateDir);
+  try {
+    if (await restartNixDaemon(ctx)) say(ctx, "stop: restarted the Nix daemon");
+  } catch (error) {
+    warn(ctx, `stop: ${(error as Error).message}`);
+  }
+  writeCluster({
+    ...cluster,
+    builders: cluster.builders.map((member) => released.includes(member.alias) ? { ...member, state: "done" } : member),
+  });
+  const at = new Date(ctx.now()).toISOString();
+  writeFileAtomic(stoppedFile(stateDir), JSON.stringify({ at, released, unreachable }) + "\n");
+  say(ctx, `stop: released ${released.length > 0 ? released.join(", ") : "no builder"}`);
+  say(ctx, `stop: put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
+  if (unreachable.length > 0) {
+    throw new DnbError(`stop: could not reach ${unreachable.join(", ")}`, {
+      hint: `its lease ends it within ${cluster.settings.leaseSeconds}s`,
+    });
+  }
+  return EXIT_OK;
+}
+
+/**
+ * `dnb post`, the action's post step on success, failure and cancel: stop if it has not run, then
+ * log out a node dnb logged in. Teardown hiccups are warnings; it always exits 0.
+ */
+export async function runPost(stateDir: string, ctx: Context): Promise<number> {
+  if (readCluster(stateDir) !== undefined && readIfExists(stoppedFile(stateDir)) === undefined) {
+    try {
+      await runStop(stateDir, ctx);
+    } catch (error) {
+      warn(ctx, `post: ${(error as Error).message}`);
+    }
+  } else {
+    say(ctx, readCluster(stateDir) ? "post: stop already ran" : `post: no coordinator state in ${stateDir}`);
+  }
+  const session = readSession(stateDir);
+  if (session === undefined) {
+    say(ctx, "post: no tailnet session of dnb's here");
+  } else if (!session.ours) {
+    say(ctx, "post: the tailnet node was not started by dnb; left as it is");
+  } else {
+    await leaveTailnet(session, ctx, stateDir);
+    say(ctx, "post: logged this node out of the tailnet");
+  }
+  return EXIT_OK;
+}
+
+/** The versioned shape of `dnb status --json` (documented in the README). */
+export function statusReport(stateDir: string, cluster: Cluster | undefined) {
+  const stopped = readIfExists(stoppedFile(stateDir));
+  return {
+    version: 1,
+    stateDir,
+    coordinator: cluster?.settings.hostname ?? null,
+    readyAt: cluster?.readyAt ?? null,
+    stoppedAt: stopped === undefined ? null : (JSON.parse(stopped) as { at: string }).at,
+    leaseSeconds: cluster?.settings.leaseSeconds ?? null,
+    watchdog: { pid: watchdogPid(stateDir) ?? null, running: watchdogRunning(stateDir) },
+    builders: (cluster?.builders ?? []).map((member) => ({
+      name: member.alias,
+      address: member.address,
+      systems: member.info.systems,
+      cores: member.info.cores,
+      maxJobs: member.info.cores * (cluster?.settings.jobsPerCore ?? 1),
+      features: member.info.features,
+      claimedAt: member.claimedAt,
+      lastHeartbeat: member.lastHeartbeat,
+      state: member.state,
+    })),
+  };
+}
+
+/** `dnb status [--json]`: what the coordinator knows; exit 1 when there is no coordinator state. */
 export function runStatus(stateDir: string, json: boolean, ctx: Context): number {
-  if (!ctx.fileExists(clusterFile(stateDir))) {
-    if (json) ctx.out(JSON.stringify({ version: 1, stateDir, builders: [] }) + "\n");
+  const cluster = readCluster(stateDir);
+  const report = statusReport(stateDir, cluster);
+  if (json) ctx.out(JSON.stringify(report, null, 2) + "\n");
+  if (cluster === undefined) {
     ctx.err(`dnb status: no coordinator state in ${stateDir}`);
     return EXIT_FAILURE;
   }
-  throw new DnbError(`dnb status: found ${clusterFile(stateDir)}, but this version cannot read it yet`);
+  if (!json) {
+    const lines = [
+      `coordinator ${report.coordinator}, ready at ${report.readyAt}, lease ${report.leaseSeconds}s, watchdog ${
+        report.watchdog.running ? `running (pid ${report.watchdog.pid})` : "not running"
+      }${report.stoppedAt ? `, stopped at ${report.stoppedAt}` : ""}`,
+      ...report.builders.map((builder) =>
+        `${builder.name.padEnd(24)} ${builder.state.padEnd(6)} ${builder.address.padEnd(16)} ${
+          builder.systems.join(",")
+        } ` +
+        `${builder.cores} cores, ${builder.maxJobs} jobs, features ${builder.features.join(",") || "-"}, ` +
+        `last heartbeat ${builder.lastHeartbeat}`
+      ),
+    ];
+    ctx.out(lines.join("\n") + "\n");
+  }
+  return EXIT_OK;
 }

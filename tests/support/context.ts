@@ -58,6 +58,7 @@ export function testContext(
     gatherFacts: () => ({ ...BARE_MACHINE, ...options.facts }),
     randomSuffix: () => "a1b2c3",
     platform: { os: "linux", arch: "x86_64" },
+    selfCommand: ["/usr/local/bin/dnb"],
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     onSignal: () => () => {},

@@ -129,26 +129,43 @@ Deno.test("a builder on a machine without Nix stops before joining the tailnet",
 });
 
 Deno.test("stop, stop-nix-builders and post with no coordinator state succeed and say so", async (t) => {
-  for (
-    const [argv, invokedAs, command] of [[["stop"], "dnb", "stop"], [[], "stop-nix-builders", "stop"], [
-      ["post"],
-      "dnb",
-      "post",
-    ]] as const
-  ) {
-    await t.step(`${invokedAs} ${argv.join(" ")}`, async () => {
-      const ctx = testContext({ env: { DNB_STATE_DIR: "/var/tmp/none" } });
-      assert.equal(await runCli(argv, invokedAs, ctx), 0);
-      assert.deepEqual(ctx.stderr, [`dnb ${command}: nothing to do: no coordinator state in /var/tmp/none`]);
-      assert.ok(ctx.touched.includes("/var/tmp/none/cluster.json"));
-    });
+  const stateDir = Deno.makeTempDirSync({ prefix: "dnb-cli-" });
+  try {
+    const cases = [
+      [["stop"], "dnb", [`dnb: stop: nothing to do: no coordinator state in ${stateDir}`]],
+      [[], "stop-nix-builders", [`dnb: stop: nothing to do: no coordinator state in ${stateDir}`]],
+      [["post"], "dnb", [
+        `dnb: post: no coordinator state in ${stateDir}`,
+        "dnb: post: no tailnet session of dnb's here",
+      ]],
+    ] as const;
+    for (const [argv, invokedAs, lines] of cases) {
+      await t.step(`${invokedAs} ${argv.join(" ")}`, async () => {
+        const ctx = testContext({ env: { DNB_STATE_DIR: stateDir } });
+        assert.equal(await runCli(argv, invokedAs, ctx), 0);
+        assert.deepEqual(ctx.stderr, lines);
+        assert.deepEqual(ctx.runner.calls, []);
+      });
+    }
+    assert.deepEqual([...Deno.readDirSync(stateDir)], [], "nothing was written");
+  } finally {
+    Deno.removeSync(stateDir, { recursive: true });
   }
 });
 
 Deno.test("status with no coordinator state exits 1; --json still prints its versioned shape", async () => {
   const ctx = testContext();
-  assert.equal(await runCli(["status", "--json", "--state-dir", "/s"], "dnb", ctx), 1);
-  assert.deepEqual(JSON.parse(ctx.stdout.join("")), { version: 1, stateDir: "/s", builders: [] });
+  assert.equal(await runCli(["status", "--json", "--state-dir", "/nonexistent/dnb"], "dnb", ctx), 1);
+  assert.deepEqual(JSON.parse(ctx.stdout.join("")), {
+    version: 1,
+    stateDir: "/nonexistent/dnb",
+    coordinator: null,
+    readyAt: null,
+    stoppedAt: null,
+    leaseSeconds: null,
+    watchdog: { pid: null, running: false },
+    builders: [],
+  });
 });
 
 Deno.test("in GitHub Actions a failure also becomes an ::error:: annotation", async () => {

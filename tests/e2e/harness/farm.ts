@@ -282,6 +282,7 @@ export class Farm {
       Deno.mkdirSync(`${dir}/${sub}`, { recursive: true });
     }
     Deno.chmodSync(`${dir}/tmp`, 0o1777);
+    Deno.writeTextFileSync(`${dir}/empty`, "");
     Deno.chmodSync(`${dir}/root-ssh`, 0o700);
     Deno.writeTextFileSync(
       `${dir}/etc-nix/nix.conf`,
@@ -380,7 +381,10 @@ export class Farm {
       "sh",
       "-c",
       'mount --bind "$1" /nix && mount --bind "$2" /etc/nix && mount --bind "$3" /root/.ssh && ' +
-      'mount --bind "$4" /etc/ssh/ssh_config.d && mount --bind "$5" /run && mount --bind "$6" /tmp',
+      'mount --bind "$4" /etc/ssh/ssh_config.d && mount --bind "$5" /run && mount --bind "$6" /tmp && ' +
+      // Root's shell start-up files belong to the machine (here they run pyenv): hosts get none.
+      'for file in /root/.bashrc /root/.profile /root/.bash_profile /root/.bash_login; do ' +
+      'if [ -e "$file" ]; then mount --bind "$7" "$file" || exit 1; fi; done',
       "sh",
       `${dir}/nix`,
       `${dir}/etc-nix`,
@@ -388,6 +392,7 @@ export class Farm {
       `${dir}/ssh_config.d`,
       `${dir}/run`,
       `${dir}/tmp`,
+      `${dir}/empty`,
     ]);
     const finished = { ...host, sshHostKey };
     this.hosts.set(spec.name, finished);
