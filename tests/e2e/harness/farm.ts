@@ -383,7 +383,7 @@ export class Farm {
       'mount --bind "$1" /nix && mount --bind "$2" /etc/nix && mount --bind "$3" /root/.ssh && ' +
       'mount --bind "$4" /etc/ssh/ssh_config.d && mount --bind "$5" /run && mount --bind "$6" /tmp && ' +
       // Root's shell start-up files belong to the machine (here they run pyenv): hosts get none.
-      'for file in /root/.bashrc /root/.profile /root/.bash_profile /root/.bash_login; do ' +
+      "for file in /root/.bashrc /root/.profile /root/.bash_profile /root/.bash_login; do " +
       'if [ -e "$file" ]; then mount --bind "$7" "$file" || exit 1; fi; done',
       "sh",
       `${dir}/nix`,
