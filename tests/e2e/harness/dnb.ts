@@ -74,3 +74,30 @@ export function allCommandLines(): string[] {
   }
   return lines;
 }
+
+/** Any dnb command inside a host (stop, post, status…). */
+export function runDnb(farm: Farm, host: string, args: readonly string[]): Promise<CommandResult> {
+  return farm.run(host, dnbArgv(args), { timeoutMs: 120_000 });
+}
+
+/** A coordinator as a process of its own, for tests that signal it. */
+export function startCoordinator(farm: Farm, host: string, args: readonly string[]): Spawned {
+  return farm.spawn(host, dnbArgv(["--role", "coordinator", "--hostname", host, "--ssh-key", HOST_SSH_KEY, ...args]), {
+    env: { TS_AUTHKEY: FARM_AUTH_KEY },
+    log: `${farm.host(host).dir}/logs/dnb-coordinator.log`,
+  });
+}
+
+/** Polls `check` every 100 ms until it holds; returns the seconds it took, or throws after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<number> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return (performance.now() - started) / 1000;
+}

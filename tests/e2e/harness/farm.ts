@@ -254,6 +254,18 @@ export class Farm {
     };
   }
 
+  /** Command lines of the processes inside a host (hosts share the machine's pid namespace, so `ps` there sees all). */
+  async processes(name: string): Promise<string[]> {
+    const pids = await must(["ip", "netns", "pids", this.host(name).netns]);
+    return pids.stdout.split(/\s+/).filter((pid) => pid !== "").flatMap((pid) => {
+      try {
+        return [Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ").trim()];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   /** Fault: the host's sshd stops (a builder that cannot be reached over SSH). */
   async stopSshd(name: string): Promise<void> {
     const sshd = this.#sshd.get(name);
