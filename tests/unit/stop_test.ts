@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { runCli } from "../../lib/cli.ts";
+import type { Cluster, ClusterMember } from "../../lib/cluster.ts";
+import { DONE_SCRIPT } from "../../lib/protocol.ts";
+import { testContext } from "../support/context.ts";
+import { FakeRunner } from "../support/fake_runner.ts";
+
+const info = {
+  version: 1 as const,
+  hostname: "b",
+  system: "x86_64-linux",
+  systems: ["x86_64-linux"],
+  features: [],
+  cores: 2,
+  memoryBytes: 1,
+  nixVersion: "2.8.0",
+  nixDaemon: "/usr/bin/nix-daemon",
+  os: "linux",
+  arch: "x86_64",
+  startedAt: "2026-11-25T05:00:00.000Z",
+};
+const member = (alias: string, state: ClusterMember["state"]): ClusterMember => ({
+  alias,
+  address: "100.64.0.2",
+  hostKeys: [],
+  info,
+  readySeconds: 1,
+  claimedAt: "2026-11-25T05:00:00.000Z",
+  lastHeartbeat: "2026-11-25T05:00:00.000Z",
+  missed: 0,
+  state,
+});
+
+function farmState(stateDir: string): void {
+  const cluster: Cluster = {
+    version: 1,
+    settings: {
+      hostname: "coord",
+      stateDir,
+      sshUser: "root",
+      jobsPerCore: 2,
+      leaseSeconds: 120,
+      builderStateDir: "/tmp/dnb",
+      extraNixConfig: [],
+      probeConcurrency: 16,
+    },
+    wanted: { kind: "names", names: ["b1", "b2", "b3"] },
+    readyAt: "2026-11-25T05:00:00.000Z",
+    builders: [member("b1", "ready"), member("b2", "ready"), member("b3", "lost")],
+  };
+  Deno.writeTextFileSync(`${stateDir}/cluster.json`, JSON.stringify(cluster));
+}
+
+Deno.test("stop tells every ready builder, names one it cannot reach, exits 1 and still records that it ran", async () => {
+  const stateDir = Deno.makeTempDirSync({ prefix: "dnb-stop-" });
+  try {
+    farmState(stateDir);
+    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir } });
+    const runner = new FakeRunner([{
+      when: (argv) => argv.includes("b2"),
+      code: 255,
+      stderr: "ssh: connect to host b2: No route to host",
+    }]);
+    const code = await runCli(["stop"], "dnb", { ...ctx, runner, sleep: () => Promise.resolve() });
+    assert.equal(code, 1);
+    assert.equal(ctx.stderr.at(-1), "dnb: stop: could not reach b2 (its lease ends it within 120s)");
+    // The lost builder is not bothered; b2 is tried three times.
+    assert.deepEqual(runner.calls.map((call) => call.argv[3]), ["b1", "b2", "b2", "b2"]);
+    assert.ok(runner.calls.every((call) => call.argv[4] === DONE_SCRIPT && call.stdin === "/tmp/dnb\n"));
+    const status = JSON.parse(Deno.readTextFileSync(`${stateDir}/cluster.json`)) as Cluster;
+    assert.deepEqual(status.builders.map((b) => b.state), ["done", "ready", "lost"]);
+    const stopped = JSON.parse(Deno.readTextFileSync(`${stateDir}/stopped.json`));
+    assert.deepEqual([stopped.released, stopped.unreachable], [["b1"], ["b2"]]);
+
+    const again = testContext({ env: { DNB_STATE_DIR: stateDir } });
+    assert.equal(await runCli(["stop"], "dnb", again), 0);
+    assert.match(again.stderr[0]!, /^dnb: stop: already stopped at .*; nothing to do$/);
+    assert.deepEqual(again.runner.calls, []);
+  } finally {
+    Deno.removeSync(stateDir, { recursive: true });
+  }
+});
