@@ -4,6 +4,7 @@ import type { Context } from "./context.ts";
 import { DnbError, EXIT_OK } from "./errors.ts";
 import { readIfExists, writeFileAtomic } from "./files.ts";
 import { say } from "./log.ts";
+import { inGroup, writeOutputs } from "./actions.ts";
 import { probeNix } from "./nix_probe.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
@@ -70,7 +71,8 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
   writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
   let signal: string | undefined;
   const stopListening = ctx.onSignal((received) => signal = received);
-  const session = await joinTailnet(config, ctx, true);
+  const session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
+  writeOutputs(ctx, { hostname: config.hostname });
   try {
     say(
       ctx,

@@ -5,8 +5,18 @@ import type { Context } from "./context.ts";
 import { type Candidate, findCandidates, missingNames, type Wanted } from "./discovery.ts";
 import { DnbError, EXIT_OK } from "./errors.ts";
 import { findOnPath } from "./facts.ts";
-import { pathExists, recordCreated, removeIfPresent, restoreSystemFiles, writeFileAtomic } from "./files.ts";
+import {
+  pathExists,
+  readIfExists,
+  recordCreated,
+  removeIfPresent,
+  restoreSystemFiles,
+  writeFileAtomic,
+} from "./files.ts";
 import { say, warn } from "./log.ts";
+import { inGroup, writeOutputs, writeSummary } from "./actions.ts";
+import { builderRows, coordinatorOutputs, farmSummary } from "./farm_summary.ts";
+import { MACHINES_FILE } from "./nix_config.ts";
 import { type Cluster, stoppedFile, watchdogPidFile, writeCluster } from "./cluster.ts";
 import { STOP_ALIAS } from "./cli_names.ts";
 import { dirname } from "node:path";
@@ -196,15 +206,13 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     );
   };
   try {
-    const session = await joinTailnet(config, ctx, false);
+    const session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, false));
     checkpoint();
     const started = ctx.now();
-    const { claimed, refused, missing } = await claimBuilders(
-      config,
+    const { claimed, refused, missing } = await inGroup(
       ctx,
-      session,
-      started,
-      () => interrupted !== undefined,
+      "Find and claim builders",
+      () => claimBuilders(config, ctx, session, started, () => interrupted !== undefined),
     );
     checkpoint();
     if (missing.length > 0) {
@@ -215,9 +223,11 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     if (claimed.length === 0) {
       throw new DnbError(`no usable builder (${[...refused].map(([name, why]) => `${name}: ${why}`).join("; ")})`);
     }
-    writeNixFiles(config, claimed);
-    checkpoint();
-    if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
+    await inGroup(ctx, "Configure Nix", async () => {
+      writeNixFiles(config, claimed);
+      checkpoint();
+      if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
+    });
     checkpoint();
     const now = new Date(ctx.now()).toISOString();
     const cluster: Cluster = {
@@ -259,6 +269,10 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
         `build with nix build --max-jobs 0 …`,
     );
     say(ctx, `watchdog ${watchdog} renews leases; tear down with ${stopCommand ?? "dnb stop"}`);
+    const readySeconds = (ctx.now() - started) / 1000;
+    const rows = builderRows(claimed, config.jobsPerCore);
+    writeOutputs(ctx, coordinatorOutputs(config.hostname, rows, readIfExists(MACHINES_FILE) ?? "", readySeconds));
+    writeSummary(ctx, farmSummary(config.hostname, rows, readySeconds));
     return EXIT_OK;
   } finally {
     stopListening();

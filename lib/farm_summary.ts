@@ -1,0 +1,72 @@
+import type { Member } from "./nix_setup.ts";
+
+/** One row per builder for the step summary and the outputs. */
+export interface BuilderRow {
+  readonly name: string;
+  readonly address: string;
+  readonly systems: readonly string[];
+  readonly cores: number;
+  readonly maxJobs: number;
+  readonly features: readonly string[];
+  readonly readySeconds: number;
+}
+
+export function builderRows(members: readonly Member[], jobsPerCore: number): BuilderRow[] {
+  return members.map((member) => ({
+    name: member.alias,
+    address: member.address,
+    systems: member.info.systems,
+    cores: member.info.cores,
+    maxJobs: member.info.cores * jobsPerCore,
+    features: member.info.features,
+    readySeconds: Number(member.readySeconds.toFixed(1)),
+  }));
+}
+
+/** Mermaid ids must be plain words; hostnames may hold hyphens. */
+function nodeId(name: string): string {
+  return `n_${name.replace(/[^A-Za-z0-9]/g, "_")}`;
+}
+
+/** The step summary: a table of builders and a diagram of the farm. */
+export function farmSummary(coordinator: string, rows: readonly BuilderRow[], readySeconds: number): string {
+  const lines = [
+    `### dnb: ${rows.length} builder(s) ready in ${readySeconds.toFixed(1)} s`,
+    "",
+    "| builder | address | systems | cores | max jobs | features | ready after |",
+    "|---|---|---|---:|---:|---|---:|",
+    ...rows.map((row) =>
+      `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
+        row.features.join(", ") || "-"
+      } | ${row.readySeconds.toFixed(1)} s |`
+    ),
+    "",
+    "```mermaid",
+    "graph LR",
+    `  ${nodeId(coordinator)}["${coordinator}<br/>coordinator"]`,
+    ...rows.map((row) =>
+      `  ${nodeId(coordinator)} -->|ssh-ng| ${nodeId(row.name)}["${row.name}<br/>${
+        row.systems[0]
+      }, ${row.cores} cores"]`
+    ),
+    "```",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** Step outputs of a coordinator. */
+export function coordinatorOutputs(
+  hostname: string,
+  rows: readonly BuilderRow[],
+  machines: string,
+  readySeconds: number,
+): Record<string, string> {
+  return {
+    builders: JSON.stringify(rows),
+    systems: [...new Set(rows.flatMap((row) => row.systems))].sort().join(","),
+    machines,
+    ready_seconds: readySeconds.toFixed(1),
+    hostname,
+  };
+}
