@@ -21,6 +21,7 @@ import { type Cluster, stoppedFile, watchdogPidFile, writeCluster } from "./clus
 import { STOP_ALIAS } from "./cli_names.ts";
 import { dirname } from "node:path";
 import { stopWatchdog } from "./watchdog.ts";
+import { signalDone } from "./remote.ts";
 import { type Member, restartNixDaemon, writeNixFiles, writeSshState } from "./nix_setup.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
@@ -199,12 +200,9 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
   let interrupted: string | undefined;
   const stopListening = ctx.onSignal((signal) => interrupted = signal);
   const checkpoint = () => {
-    if (interrupted === undefined) return;
-    const { restored, removed } = restoreSystemFiles(config.stateDir);
-    throw new DnbError(
-      `coordinator stopped by ${interrupted}; put back ${restored.length} file(s) and removed ${removed.length}`,
-    );
+    if (interrupted !== undefined) throw new DnbError(`coordinator stopped by ${interrupted}`);
   };
+  let claimedSoFar: readonly Member[] = [];
   try {
     const session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, false));
     checkpoint();
@@ -214,6 +212,7 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
       "Find and claim builders",
       () => claimBuilders(config, ctx, session, started, () => interrupted !== undefined),
     );
+    claimedSoFar = claimed;
     checkpoint();
     if (missing.length > 0) {
       throw new DnbError(`builders missing after ${config.waitTimeoutSeconds}s: ${missing.join(", ")}`, {
@@ -274,7 +273,27 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     writeOutputs(ctx, coordinatorOutputs(config.hostname, rows, readIfExists(MACHINES_FILE) ?? "", readySeconds));
     writeSummary(ctx, farmSummary(config.hostname, rows, readySeconds));
     return EXIT_OK;
+  } catch (error) {
+    await undoSetup(config, ctx, claimedSoFar);
+    throw error;
   } finally {
     stopListening();
+  }
+}
+
+/** A coordinator that fails half-way leaves nothing behind: builders it claimed are released, files put back. */
+async function undoSetup(config: Config, ctx: Context, claimed: readonly Member[]): Promise<void> {
+  const released = await Promise.all(claimed.map((member) => signalDone(ctx, config, member.alias)));
+  const { restored, removed } = restoreSystemFiles(config.stateDir);
+  if (claimed.length > 0) {
+    say(
+      ctx,
+      `released ${
+        claimed.filter((_, index) => released[index]).map((member) => member.alias).join(", ") || "no builder"
+      }`,
+    );
+  }
+  if (restored.length + removed.length > 0) {
+    say(ctx, `put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
   }
 }

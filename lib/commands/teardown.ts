@@ -3,26 +3,10 @@ import type { Context } from "../context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_OK } from "../errors.ts";
 import { readIfExists, restoreSystemFiles, writeFileAtomic } from "../files.ts";
 import { say, warn } from "../log.ts";
-import { privateSshConfig, restartNixDaemon } from "../nix_setup.ts";
-import { DONE_SCRIPT, remoteArgv } from "../protocol.ts";
+import { restartNixDaemon } from "../nix_setup.ts";
+import { signalDone } from "../remote.ts";
 import { leaveTailnet, readSession } from "../tailscale.ts";
 import { stopWatchdog, watchdogPid, watchdogRunning } from "../watchdog.ts";
-
-const DONE_ATTEMPTS = 3;
-
-/** Writes `done` on one builder, trying a few times: a builder that misses it still ends when its lease lapses. */
-async function signalDone(ctx: Context, cluster: Cluster, alias: string): Promise<boolean> {
-  for (let attempt = 1; attempt <= DONE_ATTEMPTS; attempt++) {
-    const result = await ctx.runner.run({
-      argv: remoteArgv(privateSshConfig(cluster.settings.stateDir), alias, DONE_SCRIPT),
-      stdin: `${cluster.settings.builderStateDir}\n`,
-      timeoutMs: 10_000,
-    });
-    if (result.code === 0 && !result.timedOut) return true;
-    if (attempt < DONE_ATTEMPTS) await ctx.sleep(1000);
-  }
-  return false;
-}
 
 /**
  * `dnb stop` (and `stop-nix-builders`): stop the watchdog, tell every claimed builder it is done,
@@ -42,7 +26,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   }
   if (await stopWatchdog(stateDir)) say(ctx, "stop: watchdog stopped");
   const ready = cluster.builders.filter((member) => member.state === "ready");
-  const signalled = await Promise.all(ready.map((member) => signalDone(ctx, cluster, member.alias)));
+  const signalled = await Promise.all(ready.map((member) => signalDone(ctx, cluster.settings, member.alias)));
   const released = ready.filter((_, index) => signalled[index]).map((member) => member.alias);
   const unreachable = ready.filter((_, index) => !signalled[index]).map((member) => member.alias);
   const { restored, removed } = restoreSystemFiles(stateDir);
