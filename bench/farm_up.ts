@@ -3,12 +3,14 @@
  * Run as root: deno task bench. Figures are printed, never asserted.
  */
 import { createFarm } from "../tests/e2e/harness/farm.ts";
+import { saveResults } from "./results.ts";
 
 const SIZES = [3, 16];
 
 console.log(`farm up/down on ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`);
 console.log("| hosts | up (s) | destroy (s) |");
 console.log("|---:|---:|---:|");
+const figures: Record<number, { upSeconds: number; destroySeconds: number }> = {};
 for (const size of SIZES) {
   const hosts = Array.from({ length: size }, (_, index) => ({ name: index === 0 ? "coord" : `b${index}` }));
   const started = performance.now();
@@ -18,4 +20,6 @@ for (const size of SIZES) {
   await farm.destroy();
   const down = (performance.now() - destroyStarted) / 1000;
   console.log(`| ${size} | ${up.toFixed(2)} | ${down.toFixed(2)} |`);
+  figures[size] = { upSeconds: Number(up.toFixed(2)), destroySeconds: Number(down.toFixed(2)) };
 }
+saveResults("farm", figures);

@@ -1,68 +1,76 @@
 /**
- * Time from the last builder coming online to the coordinator being ready, for 1, 4 and 16
- * builders: claims pipelined and in parallel (the default) against one at a time
- * (--probe-concurrency 1), side by side in one run. Two arrival patterns: every builder starting
- * at once (the worst case: all claim work falls after the last one is online), and builders
- * starting 0.5 s apart, as the runners of one workflow come up. Run as root: deno task bench.
+ * Time from the last builder coming online to a ready coordinator, for 1, 4, 8 and 16 builders,
+ * side by side in one run: dnb with pipelined, parallel claims; dnb one claim at a time
+ * (--probe-concurrency 1); and a baseline doing what the original action did (each named builder in
+ * turn, polled every 5 s, then each probed in turn). Builders start 0.5 s apart, as the runners of
+ * one workflow come up; dnb is also measured with all builders starting at once (its worst case).
+ * Run as root: deno task bench. Figures are printed and saved, never asserted.
  */
 import { createFarm } from "../tests/e2e/harness/farm.ts";
 import { runCoordinator, startBuilder } from "../tests/e2e/harness/dnb.ts";
 import { listNodes } from "../tests/e2e/harness/tailnet.ts";
+import { joinPlain, originalApproach } from "./original_approach.ts";
+import { saveResults } from "./results.ts";
 
-const COUNTS = [1, 4, 16];
-const MODES = [
-  { name: "pipelined, all at once", args: [] as string[], staggerMs: 0 },
-  { name: "one at a time, all at once", args: ["--probe-concurrency", "1"], staggerMs: 0 },
-  { name: "pipelined, 0.5 s apart", args: [] as string[], staggerMs: 500 },
-  { name: "one at a time, 0.5 s apart", args: ["--probe-concurrency", "1"], staggerMs: 500 },
+const COUNTS = [1, 4, 8, 16];
+type Mode = { name: string; staggerMs: number; run: "dnb" | "original"; args: string[] };
+const MODES: Mode[] = [
+  { name: "dnb, pipelined", staggerMs: 500, run: "dnb", args: [] },
+  { name: "dnb, one claim at a time", staggerMs: 500, run: "dnb", args: ["--probe-concurrency", "1"] },
+  { name: "original approach", staggerMs: 500, run: "original", args: [] },
+  { name: "dnb, pipelined, all at once", staggerMs: 0, run: "dnb", args: [] },
 ];
 
-async function measure(count: number, extraArgs: readonly string[], staggerMs: number): Promise<number> {
+async function measure(count: number, mode: Mode): Promise<number> {
   const names = Array.from({ length: count }, (_, index) => `b${index + 1}`);
   const farm = await createFarm({ hosts: [{ name: "coord" }, ...names.map((name) => ({ name }))] });
   try {
-    const coordinator = runCoordinator(farm, "coord", [
-      "--builders",
-      names.join(" "),
-      "--wait-timeout",
-      "240",
-      ...extraArgs,
-    ]);
+    let ready: Promise<number>;
+    if (mode.run === "dnb") {
+      ready = runCoordinator(farm, "coord", ["--builders", names.join(" "), "--wait-timeout", "240", ...mode.args])
+        .then((result) => {
+          if (result.code !== 0) throw new Error(`coordinator failed:\n${result.stderr}`);
+          const cluster = JSON.parse(Deno.readTextFileSync(`${farm.host("coord").dir}/tmp/dnb/cluster.json`));
+          return Date.parse(cluster.readyAt);
+        });
+    } else {
+      await joinPlain(farm, "coord");
+      ready = originalApproach(farm, "coord", names);
+    }
     for (const name of names) {
       startBuilder(farm, name, ["--builder-timeout", "300"]);
-      await new Promise((resolve) => setTimeout(resolve, staggerMs));
+      await new Promise((resolve) => setTimeout(resolve, mode.staggerMs));
     }
-    const result = await coordinator;
-    if (result.code !== 0) throw new Error(`coordinator failed:\n${result.stderr}`);
-    const cluster = JSON.parse(Deno.readTextFileSync(`${farm.host("coord").dir}/tmp/dnb/cluster.json`));
+    const readyAt = await ready;
     const lastOnline = Math.max(
       ...listNodes(farm.tailnet).filter((node) => names.includes(node.hostName)).map((node) =>
         Date.parse(node.created)
       ),
     );
-    return (Date.parse(cluster.readyAt) - lastOnline) / 1000;
+    return (readyAt - lastOnline) / 1000;
   } finally {
     await farm.destroy();
   }
 }
 
-const results = new Map<string, Map<number, number>>();
+const results: Record<string, Record<number, number>> = {};
 for (const mode of MODES) {
-  const times = new Map<number, number>();
-  for (const count of COUNTS) times.set(count, await measure(count, mode.args, mode.staggerMs));
-  results.set(mode.name, times);
+  results[mode.name] = {};
+  for (const count of COUNTS) results[mode.name]![count] = Number((await measure(count, mode)).toFixed(2));
 }
 
 console.log(
-  `\ntime from last builder online to coordinator ready (s), ${navigator.hardwareConcurrency} cores, ` +
-    `${Deno.build.os}/${Deno.build.arch}, every host of the farm on this one machine`,
+  `\ntime from last builder online to ready coordinator (s), ${navigator.hardwareConcurrency} cores, all hosts on this machine`,
 );
-console.log(`| builders | ${MODES.map((mode) => mode.name).join(" | ")} |`);
-console.log(`|---:|${MODES.map(() => "---:").join("|")}|`);
+console.log(`| builders | ${MODES.map((mode) => mode.name).join(" | ")} | original ÷ dnb |`);
+console.log(`|---:|${MODES.map(() => "---:").join("|")}|---:|`);
 for (const count of COUNTS) {
-  console.log(`| ${count} | ${MODES.map((mode) => results.get(mode.name)!.get(count)!.toFixed(2)).join(" | ")} |`);
+  const ratio = results["original approach"]![count]! / results["dnb, pipelined"]![count]!;
+  console.log(
+    `| ${count} | ${MODES.map((mode) => results[mode.name]![count]!.toFixed(2)).join(" | ")} | ${ratio.toFixed(1)} |`,
+  );
 }
-for (const mode of MODES.filter((candidate) => candidate.args.length === 0)) {
-  const times = results.get(mode.name)!;
-  console.log(`t(16)/t(1), ${mode.name}: ${(times.get(16)! / times.get(1)!).toFixed(2)}`);
+for (const name of ["dnb, pipelined", "dnb, pipelined, all at once"]) {
+  console.log(`t(16)/t(1), ${name}: ${(results[name]![16]! / results[name]![1]!).toFixed(2)}`);
 }
+saveResults("ready", { seconds: results });

@@ -1,10 +1,11 @@
 /**
  * Teardown latency on the farm: from `dnb stop` to the last builder process exiting, for 1, 4
  * and 16 builders; and from losing the coordinator (its watchdog killed) to the last builder
- * exiting, for leases of 8 and 30 s. Run as root: deno task bench. Figures are printed, never asserted.
+ * exiting, for leases of 8, 30 and 120 s. Run as root: deno task bench. Figures are printed, never asserted.
  */
 import { createFarm } from "../tests/e2e/harness/farm.ts";
 import { runCoordinator, runDnb, startBuilder } from "../tests/e2e/harness/dnb.ts";
+import { saveResults } from "./results.ts";
 
 async function farmWith(count: number, lease: number) {
   const names = Array.from({ length: count }, (_, index) => `b${index + 1}`);
@@ -47,10 +48,16 @@ async function lossLatency(lease: number): Promise<number> {
 const stops: [number, number][] = [];
 for (const count of [1, 4, 16]) stops.push([count, await stopLatency(count)]);
 const losses: [number, number][] = [];
-for (const lease of [8, 30]) losses.push([lease, await lossLatency(lease)]);
+for (const lease of [8, 30, 120]) losses.push([lease, await lossLatency(lease)]);
 
 console.log(`\nteardown on ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`);
 console.log("| builders | `dnb stop` to last builder exit (s) |\n|---:|---:|");
 for (const [count, seconds] of stops) console.log(`| ${count} | ${seconds.toFixed(2)} |`);
 console.log("| lease (s) | coordinator lost to last builder exit (s) |\n|---:|---:|");
 for (const [lease, seconds] of losses) console.log(`| ${lease} | ${seconds.toFixed(2)} |`);
+saveResults("teardown", {
+  stopToLastExitSeconds: Object.fromEntries(stops.map(([count, seconds]) => [count, Number(seconds.toFixed(2))])),
+  coordinatorLostToLastExitSeconds: Object.fromEntries(
+    losses.map(([lease, seconds]) => [lease, Number(seconds.toFixed(2))]),
+  ),
+});
