@@ -7,7 +7,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { runCli } from "./lib/cli.ts";
 import { DenoRunner } from "./lib/exec.ts";
 import { gatherFacts } from "./lib/facts.ts";
-import { pathExists } from "./lib/files.ts";
+import { pathExists, readInputFile } from "./lib/files.ts";
 import { Redactor } from "./lib/redact.ts";
 
 const env = Deno.env.toObject();
@@ -26,7 +26,7 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   env,
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (line) => Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
-  readTextFile: (path) => Deno.readTextFileSync(path),
+  readTextFile: readInputFile,
   fileExists: pathExists,
   gatherFacts: () => gatherFacts(env.PATH ?? ""),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),

@@ -3,11 +3,11 @@
  * Run as root: deno task bench. Figures are printed, never asserted.
  */
 import { createFarm } from "../tests/e2e/harness/farm.ts";
-import { saveResults } from "./results.ts";
+import { describeMachine, saveResults } from "./results.ts";
 
 const SIZES = [3, 16];
 
-console.log(`farm up/down on ${navigator.hardwareConcurrency} cores, ${Deno.build.os}/${Deno.build.arch}`);
+console.log(`machine: ${describeMachine()}\n\nfarm up/down`);
 console.log("| hosts | up (s) | destroy (s) |");
 console.log("|---:|---:|---:|");
 const figures: Record<number, { upSeconds: number; destroySeconds: number }> = {};

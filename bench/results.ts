@@ -7,9 +7,19 @@ export function saveResults(section: string, results: unknown): void {
   } catch {
     // First benchmark of this file.
   }
-  all.machine = `${navigator.hardwareConcurrency} cores, ${
-    Math.round(Deno.systemMemoryInfo().total / 2 ** 30)
-  } GiB, ${Deno.build.os}/${Deno.build.arch}`;
+  all.machine = describeMachine();
   all[section] = { at: new Date().toISOString(), ...results as Record<string, unknown> };
   Deno.writeTextFileSync(path, JSON.stringify(all, null, 2) + "\n");
+}
+
+/** e.g. "Intel(R) Xeon(R) Processor, 2 cores, 24 GiB, linux 6.18.44/x86_64". */
+export function describeMachine(): string {
+  let cpu = "unknown CPU";
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? cpu;
+  } catch {
+    // Not Linux.
+  }
+  const gib = Math.round(Deno.systemMemoryInfo().total / 2 ** 30);
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${gib} GiB, ${Deno.build.os} ${Deno.osRelease()}/${Deno.build.arch}`;
 }

@@ -1,9 +1,33 @@
 import { z } from "zod";
 
-/** What a builder publishes in `<state>/info.json` (design.md section 4); the coordinator trusts nothing else. */
-/** Nix system strings: `x86_64-linux`, `aarch64-darwin`, `x86_64-v3-linux`, `armv7l-linux`. */
-const SYSTEM = /^[a-z0-9_]+(-[a-z0-9_]+){1,3}$/;
+/** CPU and kernel parts of the Nix system strings a builder can run (`x86_64-linux`, `armv7l-linux`). */
+const CPUS = [
+  "x86_64",
+  // Nix's own extra platforms on x86_64 machines (micro-architecture levels).
+  "x86_64-v1",
+  "x86_64-v2",
+  "x86_64-v3",
+  "x86_64-v4",
+  "i686",
+  "aarch64",
+  "armv5tel",
+  "armv6l",
+  "armv7l",
+  "armv7a",
+  "powerpc64",
+  "powerpc64le",
+  "riscv32",
+  "riscv64",
+  "mipsel",
+  "mips64el",
+  "s390x",
+  "loongarch64",
+  "m68k",
+];
+const KERNELS = ["linux", "darwin", "freebsd", "netbsd", "openbsd"];
+const SYSTEM = new RegExp(`^(${CPUS.join("|")})-(${KERNELS.join("|")})$`);
 
+/** What a builder publishes in `<state>/info.json` (design.md section 4); the coordinator trusts nothing else. */
 export const builderInfoSchema = z.object({
   version: z.literal(1),
   hostname: z.string().regex(/^[A-Za-z0-9-]{1,63}$/),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InputError } from "./errors.ts";
-import { AUTH_KEY_ENV, envTwin, type RoleFlag } from "./options.ts";
+import { ACTION_INPUTS, AUTH_KEY_ENV, envTwin, type RoleFlag } from "./options.ts";
 
 export type Role = "builder" | "coordinator";
 export type TailscaleMode = "auto" | "up" | "existing";
@@ -86,8 +86,12 @@ const wholeNumber = (min: number, max: number, unit = "") =>
 
 const seconds = (min: number, max: number) => wholeNumber(min, max, " of seconds");
 
+/** Paths land in ssh_config and machines-file fields, where a space or quote would split or end them. */
+const PATH_CHARS = /^[A-Za-z0-9._+@\/-]*$/;
+
 const absolutePath = oneLine(4096)
   .refine((path) => path.startsWith("/"), { error: "must be an absolute path" })
+  .refine((path) => PATH_CHARS.test(path), { error: "must hold only letters, digits and . _ - + @ /" })
   .refine((path) => !path.split("/").includes(".."), { error: "must not contain '..'" });
 
 const uniqueList = (items: readonly string[]) => new Set(items).size === items.length;
@@ -147,8 +151,14 @@ function rawInput(sources: ConfigSources, flag: RoleFlag): RawInput | undefined 
   const twin = envTwin(flag);
   const fromEnv = sources.env[twin];
   // The action passes unset inputs as empty variables; an empty twin means "not given".
-  if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, name: twin };
+  if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, name: envName(sources, twin, flag) };
   return undefined;
+}
+
+/** An env twin as the user knows it: under the action, the input they wrote in the workflow. */
+function envName(sources: ConfigSources, variable: string, key: string): string {
+  const input = sources.env.DNB_FROM_ACTION === "true" ? ACTION_INPUTS[key] : undefined;
+  return input === undefined ? variable : `input ${input} (${variable})`;
 }
 
 /** A short, escaped rendering of a bad value for a one-line message. */
@@ -213,7 +223,7 @@ function readAuthKey(sources: ConfigSources): AuthKey | undefined {
     input = { value: key, name: "--authkey-file" };
   } else {
     const name = AUTH_KEY_ENV.find((variable) => (sources.env[variable] ?? "") !== "");
-    if (name !== undefined) input = { value: sources.env[name]!.trim(), name };
+    if (name !== undefined) input = { value: sources.env[name]!.trim(), name: envName(sources, name, name) };
   }
   if (input === undefined) return undefined;
   // Never echo a secret back, not even a malformed one.

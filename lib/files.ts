@@ -28,6 +28,16 @@ export function pathExists(path: string): boolean {
   }
 }
 
+/** Small input files (an auth key): anything else, such as a FIFO that would block for ever, is refused. */
+const MAX_INPUT_FILE_BYTES = 64 * 1024;
+
+export function readInputFile(path: string): string {
+  const info = Deno.statSync(path);
+  if (!info.isFile) throw new Error("not a regular file");
+  if (info.size > MAX_INPUT_FILE_BYTES) throw new Error(`larger than ${MAX_INPUT_FILE_BYTES} bytes`);
+  return Deno.readTextFileSync(path);
+}
+
 export function readIfExists(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);

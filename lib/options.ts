@@ -56,3 +56,19 @@ export function attributeName(flag: string): string {
 
 /** Environment variables that may hold the auth key, in order of preference. */
 export const AUTH_KEY_ENV = ["DNB_TAILSCALE_AUTHKEY", "TS_AUTHKEY"] as const;
+
+/** The action's input for each option it passes, so errors name what the user wrote in the workflow. */
+export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
+  "--role": "role",
+  "--hostname": "tailscale_hostname",
+  "--tags": "tailscale_tags",
+  "--builders": "builders",
+  "--discover-prefix": "discover_prefix",
+  "--expect": "expect",
+  "--builder-timeout": "builder_timeout",
+  "--lease": "lease",
+  "--ssh-user": "ssh_user",
+  "--extra-nix-config": "extra_nix_config",
+  "--dry-run": "dry_run",
+  TS_AUTHKEY: "tailscale_authkey",
+};

@@ -20,8 +20,9 @@ export const CLAIM_SCRIPT = [
 export const HEARTBEAT_SCRIPT = ["set -eu", "IFS= read -r dir", 'cd "$dir"', "test -f claim || exit 4", "touch lease"]
   .join("; ");
 
-/** `dnb stop`'s word to a builder: finish and leave. */
-export const DONE_SCRIPT = ["set -eu", "IFS= read -r dir", 'cd "$dir"', "touch done"].join("; ");
+/** `dnb stop`'s word to a builder: finish and leave (exit 3: no builder's state folder there). */
+export const DONE_SCRIPT = ["set -eu", "IFS= read -r dir", 'cd "$dir"', "test -f info.json || exit 3", "touch done"]
+  .join("; ");
 
 /** ssh hands its command to the remote login shell as is, so a fixed script is the one remote argument. */
 export function remoteArgv(sshConfigFile: string, alias: string, script: string): string[] {

@@ -7,13 +7,46 @@ export interface BadInput {
   readonly files?: Readonly<Record<string, string>>;
   /** The input as the user wrote it; the one error line must contain it. */
   readonly names: string;
+  /** Folders to make in the sandbox first: a mode, an owner, or a symbolic link to another sandbox folder. */
+  readonly dirs?: Readonly<Record<string, { mode?: number; uid?: number; linkTo?: string; fifo?: true }>>;
   /** The OS cannot pass this input to a process (a NUL byte); only the in-process run can. */
   readonly inProcessOnly?: boolean;
+  /** 2 for invalid input (the default); 1 where the machine, not the input, is the problem. */
+  readonly code?: 1 | 2;
 }
 
 const tenKilobytes = "a".repeat(10 * 1024);
 const builder = ["--role", "builder"];
 const coordinator = ["--role", "coordinator", "--builders", "b1 b2"];
+
+/** Each string option, with the base arguments it is valid under. */
+const STRING_OPTIONS: readonly (readonly [flag: string, base: readonly string[]])[] = [
+  ["--hostname", builder],
+  ["--tags", builder],
+  ["--builders", ["--role", "coordinator"]],
+  ["--discover-prefix", ["--role", "coordinator", "--expect", "2"]],
+  ["--builder-tag", coordinator],
+  ["--builder-state-dir", coordinator],
+  ["--ssh-user", coordinator],
+  ["--ssh-key", coordinator],
+  ["--state-dir", builder],
+  ["--tailscale-bin", builder],
+  ["--authkey-file", builder],
+];
+
+/** A newline, a NUL and a shell command in every string option, by flag and by env twin. */
+function everyStringOption(): BadInput[] {
+  return STRING_OPTIONS.flatMap(([flag, base]) => {
+    const twin = `DNB_${flag.slice(2).toUpperCase().replaceAll("-", "_")}`;
+    const path = flag.endsWith("dir") || flag.endsWith("key") || flag.endsWith("bin") || flag.endsWith("file");
+    const start = path ? "/tmp/x" : "x";
+    return [
+      { name: `newline in ${flag}`, args: [...base, flag, `${start}\n;id`], names: flag },
+      { name: `NUL in ${flag}`, args: [...base, flag, `${start}\0y`], names: flag, inProcessOnly: true },
+      { name: `command in ${twin}`, args: base, env: { [twin]: `${start}$(id)\`` }, names: twin },
+    ];
+  });
+}
 
 export const BAD_INPUTS: readonly BadInput[] = [
   { name: "unknown role", args: ["--role", "master"], names: "--role" },
@@ -117,4 +150,62 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: "dry-run twin that is not a boolean", args: builder, env: { DNB_DRY_RUN: "maybe" }, names: "DNB_DRY_RUN" },
   { name: "stop with a relative state dir", args: ["stop", "--state-dir", "x"], names: "--state-dir" },
   { name: "status with an unknown flag", args: ["status", "--yaml"], names: "--yaml" },
+  // As the action passes them: errors name the workflow's input.
+  ...[
+    ["builder_timeout with a unit", "DNB_BUILDER_TIMEOUT", "5m", "input builder_timeout"],
+    ["tailscale_hostname with a space", "DNB_HOSTNAME", "my runner", "input tailscale_hostname"],
+    ["role that is neither", "DNB_ROLE", "both", "input role"],
+    ["tailscale_authkey that is no key", "TS_AUTHKEY", "hunter2-password", "input tailscale_authkey"],
+    ["extra_nix_config setting builders", "DNB_EXTRA_NIX_CONFIG", "builders = ssh://evil", "input extra_nix_config"],
+    ["tailscale_tags with a semicolon", "DNB_TAGS", "tag:a;reboot", "input tailscale_tags"],
+    ["lease below zero", "DNB_LEASE", "-1", "input lease"],
+  ].map(([name, variable, value, names]) => ({
+    name: `action ${name}`,
+    args: [],
+    env: { DNB_FROM_ACTION: "true", DNB_ROLE: "coordinator", DNB_BUILDERS: "b1", [variable!]: value! },
+    names: names!,
+  })),
+  // Where the machine is the problem: exit 1, still before any command or change.
+  {
+    name: "world-writable state dir",
+    args: [...builder, "--state-dir", "$SANDBOX/state"],
+    dirs: { state: { mode: 0o777 } },
+    names: "--state-dir",
+    code: 1,
+  },
+  {
+    name: "symlinked state dir",
+    args: [...builder, "--state-dir", "$SANDBOX/state"],
+    dirs: { real: {}, state: { linkTo: "real" } },
+    names: "--state-dir",
+    code: 1,
+  },
+  {
+    name: "state dir owned by another user",
+    args: [...coordinator, "--state-dir", "$SANDBOX/state"],
+    dirs: { state: { uid: 65534 } },
+    names: "--state-dir",
+    code: 1,
+  },
+  {
+    name: "key file that is a FIFO (reading it would block)",
+    args: [...builder, "--authkey-file", "$SANDBOX/key"],
+    dirs: { key: { fifo: true } },
+    names: "--authkey-file",
+  },
+  {
+    name: "key file of 100 kB",
+    args: [...builder, "--authkey-file", "$SANDBOX/key"],
+    files: { key: `tskey-auth-${"k".repeat(100 * 1024)}` },
+    names: "--authkey-file",
+  },
+  { name: "options after --", args: [...builder, "--", "--hostname", "x"], names: "--hostname" },
+  { name: "a lone --", args: ["--", "--role", "builder"], names: "--role" },
+  ...everyStringOption(),
+  {
+    name: "key file that is a folder",
+    args: [...builder, "--authkey-file", "$SANDBOX/keys"],
+    dirs: { keys: {} },
+    names: "--authkey-file",
+  },
 ];

@@ -8,6 +8,7 @@ import { createFarm, type Farm } from "./harness/farm.ts";
 import { eventually, exitWithin, log, runCoordinator, runDnb, startBuilder, startCoordinator } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { readControl, writeControl } from "./harness/tailnet.ts";
+import { pathExists } from "../../lib/files.ts";
 
 const WATCHED = ["etc-nix/nix.conf", "etc-nix/machines", "ssh_config.d/dnb.conf"];
 function snapshot(farm: Farm): string[] {
@@ -123,6 +124,25 @@ farmTest(
     }
   },
 );
+
+farmTest("fault: a builder that publishes an absurd info.json is refused by name; nothing is written", async () => {
+  const farm = await createFarm({ hosts: TWO });
+  try {
+    const before = snapshot(farm);
+    const builder = startBuilder(farm, "b1");
+    const infoPath = `${farm.host("b1").dir}/tmp/dnb/info.json`;
+    await eventually("b1 publishes info.json", () => pathExists(infoPath), 30_000);
+    const info = JSON.parse(Deno.readTextFileSync(infoPath));
+    Deno.writeTextFileSync(infoPath, JSON.stringify({ ...info, cores: 0, systems: ["x86_64-windows"] }));
+    const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1", "--wait-timeout", "15"]);
+    assert.equal(coordinator.code, 1, coordinator.stderr);
+    assert.match(coordinator.stderr, /refusing b1: it sent an invalid info\.json: (cores|systems)/);
+    assert.deepEqual(snapshot(farm), before);
+    assert.ok(log(builder).includes("waiting to be claimed"));
+  } finally {
+    await farm.destroy();
+  }
+});
 
 farmTest("fault: the Nix daemon restart fails: exit 1 saying so, builders released, every file put back", async () => {
   const farm = await createFarm({ hosts: TWO });

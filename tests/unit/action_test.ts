@@ -7,7 +7,7 @@ const workflows = [".github/workflows/ci.yml", ".github/workflows/release.yml", 
 
 Deno.test("the action runs dnb and wires `dnb post` as a post step that runs whatever happened", () => {
   const step =
-    /uses: gacts\/run-and-post-run@[0-9a-f]{40} # v[\d.]+\n\s+env:\n(?:\s+[A-Z_]+: .*\n)+\s+with:\n(?:\s+#.*\n)?\s+run: (.*)\n\s+post: (.*)\n/
+    /uses: gacts\/run-and-post-run@[0-9a-f]{40} # v[\d.]+\n\s+env:\n(?:\s+(?:[A-Z_]+: .*|#.*)\n)+\s+with:\n(?:\s+#.*\n)?\s+run: (.*)\n\s+post: (.*)\n/
       .exec(
         action,
       );

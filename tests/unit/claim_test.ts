@@ -38,6 +38,14 @@ Deno.test("an invalid or absurd info.json is refused with the reason", async (t)
     ["not JSON", "hello", /info\.json is not JSON/],
     ["zero cores", { ...info, cores: 0 }, /cores: cores must be at least 1/],
     ["unknown system", { ...info, systems: ["x86_64-linux", "windows 95"] }, /systems\.1: unknown system string/],
+    ["made-up system", { ...info, system: "banana-linux" }, /system: unknown system string/],
+    ["system of another kernel", { ...info, systems: ["x86_64-windows"] }, /systems\.0: unknown system string/],
+    ["no systems", { ...info, systems: [] }, /systems/],
+    ["absurd core count", { ...info, cores: 1e6 }, /cores/],
+    ["fractional cores", { ...info, cores: 2.5 }, /cores/],
+    ["feature with a space", { ...info, features: ["kvm big-parallel"] }, /features\.0/],
+    ["wrong protocol version", { ...info, version: 2 }, /version/],
+    ["an array", [info], /top level/],
     ["relative daemon", { ...info, nixDaemon: "nix-daemon" }, /nixDaemon must be an absolute path/],
   ];
   for (const [name, body, reason] of cases) {

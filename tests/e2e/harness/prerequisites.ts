@@ -14,6 +14,7 @@ const PROGRAMS = [
   "nix-build",
   "nix-store",
   "nix-daemon",
+  "setpriv",
 ];
 const SBIN = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
@@ -29,7 +30,7 @@ function onPath(program: string): boolean {
 }
 
 /** The Debian packages that provide the programs above. */
-export const FARM_PACKAGES = ["nix-bin", "openssh-server", "openssh-client", "iproute2"];
+export const FARM_PACKAGES = ["nix-bin", "openssh-server", "openssh-client", "iproute2", "util-linux"];
 
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];

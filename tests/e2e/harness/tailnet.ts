@@ -58,6 +58,11 @@ export function controlPath(tailnet: string): string {
   return join(tailnet, "control.json");
 }
 
+/** `<hostname> <mode>` per `tailscale up` that read its key from a file (test bookkeeping of the double). */
+export function keyFileModesPath(tailnet: string): string {
+  return `${tailnet}/key-file-modes.log`;
+}
+
 export function readControl(tailnet: string): Control {
   return JSON.parse(Deno.readTextFileSync(controlPath(tailnet)));
 }

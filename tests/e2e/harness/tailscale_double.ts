@@ -11,6 +11,7 @@ import {
   assignDnsLabel,
   type Control,
   DOUBLE_VERSION,
+  keyFileModesPath,
   listNodes,
   nodeOnline,
   type NodeRecord,
@@ -232,6 +233,15 @@ function resolveFileValue(value: string): string {
   }
 }
 
+/** Not the real CLI's: notes the mode of a `file:` key, so tests can show nobody else could read it. */
+function recordKeyFileMode(tailnet: string, hostname: string, value: string): void {
+  if (!value.startsWith("file:")) return;
+  const mode = (Deno.statSync(value.slice(5)).mode ?? 0) & 0o777;
+  Deno.writeTextFileSync(keyFileModesPath(tailnet), `${hostname} ${mode.toString(8).padStart(4, "0")}\n`, {
+    append: true,
+  });
+}
+
 interface Grant {
   readonly ephemeral: boolean;
   readonly oneOff?: string;
@@ -297,6 +307,7 @@ async function up(socket: string, args: readonly string[]): Promise<number> {
   const key = resolveFileValue(values.get("auth-key") ?? "");
   if (key === "") throw new Exit(1, "the double needs an auth key: interactive login is not played");
   const tailnet = env("TS_DOUBLE_TAILNET");
+  recordKeyFileMode(tailnet, hostname, values.get("auth-key") ?? "");
   const control = readControl(tailnet);
   if (timeoutMs > 0 && control.statusDelayMs > timeoutMs) {
     await new Promise((resolve) => setTimeout(resolve, timeoutMs));

@@ -1,0 +1,111 @@
+/**
+ * The builder side of the protocol, run by real shells: whatever arrives on stdin, the fixed scripts
+ * write only `claim`, `lease` and `done`, and only in a folder that holds a builder's info.json.
+ */
+import assert from "node:assert/strict";
+import { CLAIM_SCRIPT, DONE_SCRIPT, HEARTBEAT_SCRIPT } from "../../lib/protocol.ts";
+
+const SHELLS = ["sh", "bash"];
+const INFO = '{"version":1}';
+
+function listTree(dir: string): string[] {
+  const entries: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    entries.push(entry.name);
+    if (entry.isDirectory) entries.push(...listTree(`${dir}/${entry.name}`).map((name) => `${entry.name}/${name}`));
+  }
+  return entries.sort();
+}
+
+/** A sandbox with a builder's state folder and a folder beside it that must stay untouched. */
+function sandbox(): { root: string; state: string; outside: string } {
+  const root = Deno.makeTempDirSync({ prefix: "dnb-protocol-" });
+  Deno.mkdirSync(`${root}/state`);
+  Deno.mkdirSync(`${root}/outside`);
+  Deno.writeTextFileSync(`${root}/state/info.json`, INFO);
+  return { root, state: `${root}/state`, outside: `${root}/outside` };
+}
+
+async function runScript(shell: string, script: string, stdin: string, cwd: string) {
+  const child = new Deno.Command(shell, {
+    args: ["-c", script],
+    cwd,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const output = await child.output();
+  return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
+}
+
+const HOSTILE_CLAIMS = [
+  "$(touch ../outside/pwned)",
+  "`touch ../outside/pwned`",
+  '"; touch ../outside/pwned; echo "',
+  "'; touch ../outside/pwned #",
+  "-n $(touch pwned)",
+  "%s%n\\c",
+];
+
+Deno.test("a claim writes only claim and lease, verbatim, whatever the claim line holds", async (t) => {
+  for (const shell of SHELLS) {
+    for (const claim of HOSTILE_CLAIMS) {
+      await t.step(`${shell}: ${claim}`, async () => {
+        const box = sandbox();
+        try {
+          const result = await runScript(
+            shell,
+            CLAIM_SCRIPT,
+            `${box.state}\n${claim}\ntouch ../outside/pwned\n`,
+            box.root,
+          );
+          assert.equal(result.code, 0);
+          assert.equal(result.stdout, INFO);
+          assert.deepEqual(listTree(box.root), ["outside", "state", "state/claim", "state/info.json", "state/lease"]);
+          assert.equal(Deno.readTextFileSync(`${box.state}/claim`), `${claim}\n`);
+        } finally {
+          Deno.removeSync(box.root, { recursive: true });
+        }
+      });
+    }
+  }
+});
+
+Deno.test("no script writes in a folder that is not a builder's state folder", async (t) => {
+  const scripts = { claim: CLAIM_SCRIPT, heartbeat: HEARTBEAT_SCRIPT, done: DONE_SCRIPT };
+  for (const shell of SHELLS) {
+    for (const [name, script] of Object.entries(scripts)) {
+      for (const target of ["outside", "state/../outside", "outside/missing"]) {
+        await t.step(`${shell}: ${name} aimed at ${target}`, async () => {
+          const box = sandbox();
+          try {
+            const before = listTree(box.root);
+            const result = await runScript(shell, script, `${box.root}/${target}\n{}\n`, box.root);
+            assert.notEqual(result.code, 0);
+            assert.deepEqual(listTree(box.root), before);
+          } finally {
+            Deno.removeSync(box.root, { recursive: true });
+          }
+        });
+      }
+    }
+  }
+});
+
+Deno.test("a heartbeat renews only a claimed builder; done marks only a builder", async () => {
+  const box = sandbox();
+  try {
+    const unclaimed = await runScript("sh", HEARTBEAT_SCRIPT, `${box.state}\n`, box.root);
+    assert.equal(unclaimed.code, 4);
+    assert.deepEqual(listTree(box.state), ["info.json"]);
+    Deno.writeTextFileSync(`${box.state}/claim`, "{}\n");
+    assert.equal((await runScript("sh", HEARTBEAT_SCRIPT, `${box.state}\n`, box.root)).code, 0);
+    assert.equal((await runScript("sh", DONE_SCRIPT, `${box.state}\n`, box.root)).code, 0);
+    assert.deepEqual(listTree(box.state), ["claim", "done", "info.json", "lease"]);
+  } finally {
+    Deno.removeSync(box.root, { recursive: true });
+  }
+});
