@@ -65,8 +65,12 @@ farmTest(
   async () => {
     const farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }] });
     try {
-      // A small file system of its own for b1's store (tmpfs with a size limit stands in for a small loop device).
-      const mounted = await farm.run("b1", ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", "/nix"]);
+      // A small loop-mounted ext4 of its own for b1's store.
+      const mounted = await farm.run("b1", [
+        "sh",
+        "-c",
+        "truncate -s 32M /tmp/nix.img && mkfs.ext4 -q /tmp/nix.img && mount -o loop /tmp/nix.img /nix",
+      ]);
       assert.equal(mounted.code, 0, mounted.stderr);
       startBuilder(farm, "b1");
       assert.equal((await runCoordinator(farm, "coord", ["--builders", "b1"])).code, 0);
@@ -86,6 +90,10 @@ farmTest(
     } finally {
       await farm.destroy();
     }
+    // The loop device went with b1's mount namespace.
+    const loops = await new Deno.Command("losetup", { args: ["--list", "--noheadings", "--output", "BACK-FILE"] })
+      .output();
+    assert.ok(!new TextDecoder().decode(loops.stdout).includes(farm.dir), "a loop device outlived the farm");
   },
 );
 

@@ -15,6 +15,8 @@ const PROGRAMS = [
   "nix-store",
   "nix-daemon",
   "setpriv",
+  "losetup",
+  "mkfs.ext4",
 ];
 const SBIN = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
@@ -30,7 +32,7 @@ function onPath(program: string): boolean {
 }
 
 /** The Debian packages that provide the programs above. */
-export const FARM_PACKAGES = ["nix-bin", "openssh-server", "openssh-client", "iproute2", "util-linux"];
+export const FARM_PACKAGES = ["nix-bin", "openssh-server", "openssh-client", "iproute2", "util-linux", "e2fsprogs"];
 
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
