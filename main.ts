@@ -28,6 +28,7 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   err: (line) => Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
   readTextFile: readInputFile,
   fileExists: pathExists,
+  fetch: (url, init) => fetch(url, init),
   gatherFacts: () => gatherFacts(env.PATH ?? ""),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),
   platform: { os: Deno.build.os, arch: Deno.build.arch },

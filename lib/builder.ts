@@ -3,12 +3,12 @@ import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { DnbError, EXIT_OK } from "./errors.ts";
 import { readIfExists, writeFileAtomic } from "./files.ts";
-import { say } from "./log.ts";
+import { notice, say } from "./log.ts";
 import { inGroup, writeOutputs } from "./actions.ts";
 import { probeNix } from "./nix_probe.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
-import { joinTailnet, leaveTailnet } from "./tailscale.ts";
+import { joinTailnet, leaveTailnet, NoCredentialsError } from "./tailscale.ts";
 
 /** Protocol files in a builder's state folder (design.md section 4). */
 export const PROTOCOL_FILES = ["info.json", "claim", "lease", "done"] as const;
@@ -71,7 +71,18 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
   writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
   let signal: string | undefined;
   const stopListening = ctx.onSignal((received) => signal = received);
-  const session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
+  let session;
+  try {
+    session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
+  } catch (error) {
+    stopListening();
+    // A fork's pull request gets no secrets: the farm is optional there, so its builders leave quietly.
+    if (error instanceof NoCredentialsError && !config.requireBuilders) {
+      notice(ctx, `${error.message}; this builder is not needed and leaves`);
+      return EXIT_OK;
+    }
+    throw error;
+  }
   writeOutputs(ctx, { hostname: config.hostname });
   try {
     say(

@@ -41,6 +41,19 @@ export interface Config {
   readonly installNix: InstallNixMode;
   readonly jobsPerCore: number;
   readonly authKey?: AuthKey;
+  /** Keyless join: Tailscale workload identity federation with the CI's OIDC token. */
+  readonly federated?: FederatedIdentity;
+  /** Go ahead at the wait timeout with at least this many builders (default: every wanted one). */
+  readonly minBuilders: number;
+  /** Without credentials, fail instead of leaving Nix to build locally. */
+  readonly requireBuilders: boolean;
+}
+
+export interface FederatedIdentity {
+  /** The federated identity's client ID: not a secret (Tailscale's own action passes it on the command line). */
+  readonly clientId: string;
+  /** The audience the OIDC token is minted for, as Tailscale's admin console shows it. */
+  readonly audience: string;
 }
 
 /** What the edge hands the loader: parsed flags, the environment, and the few facts defaults depend on. */
@@ -235,6 +248,27 @@ function readAuthKey(sources: ConfigSources): AuthKey | undefined {
   };
 }
 
+function readFederatedIdentity(sources: ConfigSources): FederatedIdentity | undefined {
+  const clientId = readOption(
+    sources,
+    "--oauth-client-id",
+    oneLine(128).regex(/^[A-Za-z0-9_-]+$/, { error: "must be a client ID: letters, digits, '_' and '-'" }),
+  );
+  const audience = readOption(
+    sources,
+    "--audience",
+    oneLine(256).regex(/^[A-Za-z0-9_.:/-]+$/, { error: "must be an audience: letters, digits and . _ : / -" }),
+  );
+  if (clientId === undefined) {
+    if (audience !== undefined) throw new InputError("--audience", "needs --oauth-client-id");
+    return undefined;
+  }
+  if (audience === undefined) {
+    throw new InputError("--audience", "is required with --oauth-client-id (the federated identity's audience)");
+  }
+  return { clientId, audience };
+}
+
 /** Validates every input once, at the edge; throws InputError (exit 2) naming the first bad one. */
 export function loadConfig(sources: ConfigSources): Config {
   const roleInput = rawInput(sources, "--role");
@@ -271,6 +305,13 @@ export function loadConfig(sources: ConfigSources): Config {
     if (builderList === undefined && discoverPrefix === undefined) {
       throw new InputError("--discover-prefix", "is required with --expect outside GitHub Actions");
     }
+  }
+
+  const wantedCount = builderList?.length ?? expect ?? 1;
+  const minInput = rawInput(sources, "--min-builders");
+  const minBuilders = minInput && parseInput(minInput, wholeNumber(1, 256));
+  if (role === "coordinator" && minBuilders !== undefined && minBuilders > wantedCount) {
+    throw new InputError(minInput!.name, `is ${minBuilders}, more than the ${wantedCount} builder(s) wanted`);
   }
 
   const config: Config = {
@@ -312,6 +353,9 @@ export function loadConfig(sources: ConfigSources): Config {
       "auto",
     jobsPerCore: readOption(sources, "--jobs-per-core", wholeNumber(1, 64)) ?? 2,
     authKey: readAuthKey(sources),
+    federated: readFederatedIdentity(sources),
+    minBuilders: minBuilders ?? wantedCount,
+    requireBuilders: readOption(sources, "--require-builders", booleanText) ?? false,
   };
   return Object.freeze(config);
 }

@@ -13,6 +13,8 @@ export interface Context {
   readonly err: (line: string) => void;
   readonly readTextFile: (path: string) => string;
   readonly fileExists: (path: string) => boolean;
+  /** HTTP, for the one request dnb makes itself: GitHub's OIDC token for a keyless join. */
+  readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
   readonly gatherFacts: () => MachineFacts;
   readonly randomSuffix: () => string;
   readonly platform: { readonly os: string; readonly arch: string };

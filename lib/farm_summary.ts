@@ -9,9 +9,15 @@ export interface BuilderRow {
   readonly maxJobs: number;
   readonly features: readonly string[];
   readonly readySeconds: number;
+  /** How the coordinator reaches it: direct, relayed (DERP iad) or unknown. */
+  readonly link: string;
 }
 
-export function builderRows(members: readonly Member[], jobsPerCore: number): BuilderRow[] {
+export function builderRows(
+  members: readonly Member[],
+  jobsPerCore: number,
+  links: ReadonlyMap<string, string> = new Map(),
+): BuilderRow[] {
   return members.map((member) => ({
     name: member.alias,
     address: member.address,
@@ -20,6 +26,7 @@ export function builderRows(members: readonly Member[], jobsPerCore: number): Bu
     maxJobs: member.info.cores * jobsPerCore,
     features: member.info.features,
     readySeconds: Number(member.readySeconds.toFixed(1)),
+    link: links.get(member.alias) ?? "unknown",
   }));
 }
 
@@ -33,12 +40,12 @@ export function farmSummary(coordinator: string, rows: readonly BuilderRow[], re
   const lines = [
     `### dnb: ${rows.length} builder(s) ready in ${readySeconds.toFixed(1)} s`,
     "",
-    "| builder | address | systems | cores | max jobs | features | ready after |",
-    "|---|---|---|---:|---:|---|---:|",
+    "| builder | address | systems | cores | max jobs | features | link | ready after |",
+    "|---|---|---|---:|---:|---|---|---:|",
     ...rows.map((row) =>
       `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
         row.features.join(", ") || "-"
-      } | ${row.readySeconds.toFixed(1)} s |`
+      } | ${row.link} | ${row.readySeconds.toFixed(1)} s |`
     ),
     "",
     "```mermaid",

@@ -11,3 +11,10 @@ export function warn(ctx: Context, line: string): void {
   ctx.err(text);
   if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::warning::${text.replaceAll("%", "%25")}`);
 }
+
+/** Something the user should know that is not a problem; a notice annotation on GitHub Actions. */
+export function notice(ctx: Context, line: string): void {
+  const text = ctx.redactor.redact(`dnb: ${line}`);
+  ctx.err(text);
+  if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::notice::${text.replaceAll("%", "%25")}`);
+}

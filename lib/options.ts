@@ -21,6 +21,15 @@ export const ROLE_OPTIONS = [
     description: "coordinator: take online builders whose name starts so",
   },
   { flag: "--expect", value: "<n>", description: "coordinator: how many builders to wait for with --discover-prefix" },
+  {
+    flag: "--min-builders",
+    value: "<n>",
+    description: "coordinator: at the wait timeout, go ahead with at least this many builders (default: all)",
+  },
+  {
+    flag: "--require-builders",
+    description: "without Tailscale credentials (fork pull requests), fail instead of building locally",
+  },
   { flag: "--builder-tag", value: "<tag>", description: "coordinator: tag a discovered builder must carry" },
   { flag: "--builder-state-dir", value: "<path>", description: "coordinator: the builders' --state-dir" },
   { flag: "--probe-concurrency", value: "<n>", description: "coordinator: builders claimed at once" },
@@ -37,6 +46,12 @@ export const ROLE_OPTIONS = [
   { flag: "--install-nix", value: "<mode>", description: "auto or never" },
   { flag: "--jobs-per-core", value: "<n>", description: "coordinator: Nix jobs per builder core" },
   { flag: "--authkey-file", value: "<path>", description: "file holding the auth key (else TS_AUTHKEY)" },
+  {
+    flag: "--oauth-client-id",
+    value: "<id>",
+    description: "keyless join: Tailscale workload identity federation with the GitHub OIDC token",
+  },
+  { flag: "--audience", value: "<aud>", description: "audience of the OIDC token for --oauth-client-id" },
   { flag: "--dry-run", description: "print the plan and change nothing" },
 ] as const satisfies readonly OptionSpec[];
 
@@ -70,5 +85,9 @@ export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
   "--ssh-user": "ssh_user",
   "--extra-nix-config": "extra_nix_config",
   "--dry-run": "dry_run",
+  "--min-builders": "min_builders",
+  "--require-builders": "require_builders",
+  "--oauth-client-id": "oauth_client_id",
+  "--audience": "audience",
   TS_AUTHKEY: "tailscale_authkey",
 };

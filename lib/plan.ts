@@ -13,6 +13,7 @@ import {
   tailscaleLogoutArgv,
   tailscaleStatusArgv,
   tailscaleUpArgv,
+  type UpCredential,
 } from "./tailscale_args.ts";
 
 export interface PlannedFile {
@@ -70,7 +71,11 @@ function joinStep(config: Config, facts: MachineFacts): PlanStep {
   const bin = config.tailscaleBin ?? facts.programs.tailscale ?? "tailscale";
   const daemonBin = facts.programs.tailscaled ?? "tailscaled";
   const paths = tailscaledPaths(config.stateDir);
-  const keyFile = `${config.stateDir}/authkey`;
+  const federated = config.authKey === undefined ? config.federated : undefined;
+  const keyFile = `${config.stateDir}/${federated ? "idtoken" : "authkey"}`;
+  const credential: UpCredential = federated
+    ? { kind: "federated", clientId: federated.clientId, idTokenFile: keyFile }
+    : { kind: "key-file", path: keyFile };
   const notes: string[] = [];
   if (config.tailscale === "existing") {
     notes.push("reuse the running, logged-in tailscaled; never log it out (it is not dnb's)");
@@ -89,8 +94,13 @@ function joinStep(config: Config, facts: MachineFacts): PlanStep {
         (config.authKey.kind === "oauth-client-secret"
           ? " (OAuth client secret; ?ephemeral=true&preauthorized=true added)"
           : "")
-      : "auth key: none given; set TS_AUTHKEY or DNB_TAILSCALE_AUTHKEY, or --authkey-file (needed unless a logged-in tailscaled is reused)",
-    `tailscale up gets the key as file:${keyFile} (mode 0600), deleted as soon as up returns`,
+      : federated
+      ? `keyless: workload identity federation as ${federated.clientId}, with this job's OIDC token for ${federated.audience}`
+      : "no credentials: unless a logged-in tailscaled is reused, a builder exits 0 and a coordinator leaves Nix " +
+        "building locally (--require-builders: exit 1); set TS_AUTHKEY, --authkey-file or --oauth-client-id",
+    `tailscale up gets the ${
+      federated ? "OIDC token" : "key"
+    } as file:${keyFile} (mode 0600), deleted as soon as up returns`,
     `deadline ${config.joinTimeoutSeconds}s, transient failures retried with backoff`,
   );
   return step("Join the tailnet", {
@@ -100,7 +110,7 @@ function joinStep(config: Config, facts: MachineFacts): PlanStep {
       tailscaleUpArgv({
         bin,
         socket: paths.socket,
-        authKeyFile: keyFile,
+        credential,
         hostname: config.hostname,
         tags: config.tags,
         ssh: config.role === "builder",

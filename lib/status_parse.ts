@@ -18,6 +18,8 @@ export interface TailnetNode {
   readonly sshHostKeys: readonly string[];
   /** direct: a peer-to-peer path is in use; relay: traffic goes via DERP or a peer relay; unknown: no traffic yet. */
   readonly path: "direct" | "relay" | "unknown";
+  /** What relays the traffic when path is relay: `DERP iad` or `peer relay <node>`. */
+  readonly relayVia?: string;
 }
 
 export interface TailnetStatus {
@@ -62,6 +64,7 @@ function toNode(raw: z.infer<typeof nodeSchema>): TailnetNode {
     os: raw.OS,
     sshHostKeys: keys,
     path: raw.CurAddr ? "direct" : raw.Active && (raw.Relay || raw.PeerRelay) ? "relay" : "unknown",
+    relayVia: raw.PeerRelay ? `peer relay ${raw.PeerRelay}` : raw.Relay ? `DERP ${raw.Relay}` : undefined,
   };
 }
 

@@ -15,7 +15,10 @@ import {
   tailscaleLogoutArgv,
   tailscaleStatusArgv,
   tailscaleUpArgv,
+  type UpCredential,
 } from "./tailscale_args.ts";
+import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
+import { maskInLogs } from "./actions.ts";
 import {
   installTailscale,
   TAILSCALE_DOWNLOADS,
@@ -116,6 +119,44 @@ async function waitForSocket(ctx: Context, socket: string, deadline: number): Pr
   }
 }
 
+/** Joining needs a key or a federated identity with an OIDC token; fork pull requests get neither. */
+export class NoCredentialsError extends DnbError {
+  constructor(why: string) {
+    super(`no Tailscale credentials: ${why}`, {
+      hint: "set TS_AUTHKEY (an auth key or OAuth client secret) or --oauth-client-id with --audience",
+    });
+    this.name = "NoCredentialsError";
+  }
+}
+
+function requireCredentials(config: Config, ctx: Context): void {
+  if (config.authKey === undefined && config.federated === undefined) {
+    throw new NoCredentialsError("no auth key (TS_AUTHKEY is empty, as in pull requests from forks)");
+  }
+  if (config.authKey === undefined && !idTokenServiceAvailable(ctx.env)) {
+    throw new NoCredentialsError(
+      "--oauth-client-id needs this job's OIDC token, and the job may not request one " +
+        "(pull requests from forks get none; otherwise add `permissions: id-token: write`)",
+    );
+  }
+}
+
+/** Writes the secret `tailscale up` reads into a 0600 file of the state folder; the caller deletes it. */
+async function writeCredential(config: Config, ctx: Context): Promise<{ credential: UpCredential; file: string }> {
+  if (config.authKey !== undefined) {
+    const file = `${config.stateDir}/authkey`;
+    writeFileAtomic(file, authKeyForUp(config.authKey), 0o600);
+    return { credential: { kind: "key-file", path: file }, file };
+  }
+  const { clientId, audience } = config.federated!;
+  const token = await fetchIdToken(ctx, audience);
+  ctx.redactor.add(token);
+  maskInLogs(ctx, token);
+  const file = `${config.stateDir}/idtoken`;
+  writeFileAtomic(file, token, 0o600);
+  return { credential: { kind: "federated", clientId, idTokenFile: file }, file };
+}
+
 async function logInWithRetries(
   config: Config,
   ctx: Context,
@@ -124,17 +165,16 @@ async function logInWithRetries(
   ssh: boolean,
   deadline: number,
 ) {
-  const keyFile = `${config.stateDir}/authkey`;
   for (let attempt = 1;; attempt++) {
     const remainingSeconds = Math.max(1, Math.floor((deadline - ctx.now()) / 1000));
-    writeFileAtomic(keyFile, authKeyForUp(config.authKey!), 0o600);
+    const { credential, file } = await writeCredential(config, ctx);
     let result;
     try {
       result = await ctx.runner.run({
         argv: tailscaleUpArgv({
           bin,
           socket,
-          authKeyFile: keyFile,
+          credential,
           hostname: config.hostname,
           tags: config.tags,
           ssh,
@@ -143,7 +183,7 @@ async function logInWithRetries(
         timeoutMs: remainingSeconds * 1000 + 5000,
       });
     } finally {
-      Deno.removeSync(keyFile);
+      Deno.removeSync(file);
     }
     if (result.code === 0 && !result.timedOut) return;
     const failure = classifyJoinFailure(result.stderr);
@@ -192,11 +232,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
       return previous;
     }
   }
-  if (config.authKey === undefined) {
-    throw new DnbError("no auth key to join the tailnet", {
-      hint: "set TS_AUTHKEY or DNB_TAILSCALE_AUTHKEY, or pass --authkey-file",
-    });
-  }
+  requireCredentials(config, ctx);
   const paths = tailscaledPaths(config.stateDir);
   const daemonPid = ctx.runner.start({
     argv: tailscaledArgv(programs.tailscaled, config.stateDir),

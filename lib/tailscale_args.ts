@@ -31,11 +31,27 @@ export function authKeyForUp(key: AuthKey): string {
   return `${key.value}${separator}${added.join("&")}`;
 }
 
+/** How `tailscale up` proves itself: a key, or workload identity federation; secrets only in 0600 files. */
+export type UpCredential =
+  | { readonly kind: "key-file"; readonly path: string }
+  | { readonly kind: "federated"; readonly clientId: string; readonly idTokenFile: string };
+
+/**
+ * With a `?` on the client ID, Tailscale takes every attribute left out as false (tailscale-cli.md §2.3),
+ * so both are spelled out: an ephemeral node that needs no device approval.
+ */
+function credentialArgs(credential: UpCredential): string[] {
+  return credential.kind === "key-file" ? [`--auth-key=file:${credential.path}`] : [
+    `--client-id=${credential.clientId}?ephemeral=true&preauthorized=true`,
+    `--id-token=file:${credential.idTokenFile}`,
+  ];
+}
+
 export interface UpOptions {
   readonly bin: string;
   /** Absent when reusing the system's tailscaled. */
   readonly socket?: string;
-  readonly authKeyFile: string;
+  readonly credential: UpCredential;
   readonly hostname: string;
   readonly tags: readonly string[];
   /** Builders run Tailscale SSH so the coordinator reaches them without keys. */
@@ -43,13 +59,13 @@ export interface UpOptions {
   readonly timeoutSeconds: number;
 }
 
-/** The key travels as `file:<path>`, never on the command line; peers are addressed by IP, so no tailnet DNS. */
+/** Secrets travel as `file:<path>`, never on the command line; peers are addressed by IP, so no tailnet DNS. */
 export function tailscaleUpArgv(options: UpOptions): string[] {
   return [
     options.bin,
     ...socketArgs(options.socket),
     "up",
-    `--auth-key=file:${options.authKeyFile}`,
+    ...credentialArgs(options.credential),
     `--hostname=${options.hostname}`,
     `--advertise-tags=${options.tags.join(",")}`,
     ...(options.ssh ? ["--ssh"] : []),

@@ -24,6 +24,21 @@ export function classifyJoinFailure(stderr: string): JoinFailure {
       transient: false,
     };
   }
+  const exchange = /token exchange failed with status (\d+)/.exec(text)?.[1];
+  if (exchange !== undefined) {
+    return {
+      message: `Tailscale refused this job's OIDC token (token exchange failed with status ${exchange})`,
+      hint: exchange === "403"
+        ? "the federated identity's subject does not match this job's token: compare its subject pattern " +
+          "(e.g. repo:<owner>/<repo>:ref:refs/heads/main, or :environment:<name>, :pull_request) and the audience " +
+          "with the workflow"
+        : "check the federated identity's client ID, issuer (https://token.actions.githubusercontent.com) and audience",
+      transient: false,
+    };
+  }
+  if (/federated identity authkeys require --advertise-tags/.test(text)) {
+    return { message: "a federated identity needs tags", hint: "pass --tags (tailscale_tags)", transient: false };
+  }
   if (/oauth authkeys require --advertise-tags/.test(text)) {
     return { message: "an OAuth client secret needs tags", hint: "pass --tags (tailscale_tags)", transient: false };
   }

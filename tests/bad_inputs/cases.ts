@@ -150,6 +150,33 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: "dry-run twin that is not a boolean", args: builder, env: { DNB_DRY_RUN: "maybe" }, names: "DNB_DRY_RUN" },
   { name: "stop with a relative state dir", args: ["stop", "--state-dir", "x"], names: "--state-dir" },
   { name: "status with an unknown flag", args: ["status", "--yaml"], names: "--yaml" },
+  {
+    name: "min builders above the builders wanted",
+    args: [...coordinator, "--min-builders", "3"],
+    names: "--min-builders",
+  },
+  { name: "min builders of zero", args: [...coordinator, "--min-builders", "0"], names: "--min-builders" },
+  {
+    name: "audience without a client ID",
+    args: [...coordinator, "--audience", "api.tailscale.com/x"],
+    names: "--audience",
+  },
+  {
+    name: "client ID without an audience",
+    args: [...coordinator, "--oauth-client-id", "Tabc123"],
+    names: "--audience",
+  },
+  {
+    name: "client ID with a query",
+    args: [...coordinator, "--oauth-client-id", "Tabc?ephemeral=false", "--audience", "a"],
+    names: "--oauth-client-id",
+  },
+  {
+    name: "require-builders twin that is not a boolean",
+    args: coordinator,
+    env: { DNB_REQUIRE_BUILDERS: "always" },
+    names: "DNB_REQUIRE_BUILDERS",
+  },
   // As the action passes them: errors name the workflow's input.
   ...[
     ["builder_timeout with a unit", "DNB_BUILDER_TIMEOUT", "5m", "input builder_timeout"],
@@ -159,6 +186,8 @@ export const BAD_INPUTS: readonly BadInput[] = [
     ["extra_nix_config setting builders", "DNB_EXTRA_NIX_CONFIG", "builders = ssh://evil", "input extra_nix_config"],
     ["tailscale_tags with a semicolon", "DNB_TAGS", "tag:a;reboot", "input tailscale_tags"],
     ["lease below zero", "DNB_LEASE", "-1", "input lease"],
+    ["min_builders above the builders wanted", "DNB_MIN_BUILDERS", "2", "input min_builders"],
+    ["oauth_client_id with a space", "DNB_OAUTH_CLIENT_ID", "T abc", "input oauth_client_id"],
   ].map(([name, variable, value, names]) => ({
     name: `action ${name}`,
     args: [],

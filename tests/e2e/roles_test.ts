@@ -145,7 +145,7 @@ farmTest("a listed builder that never appears: the coordinator exits 1 in time, 
     assert.equal(coordinator.code, 1);
     assert.match(
       coordinator.stderr.trim().split("\n").pop()!,
-      /^dnb: builders missing after 10s: ghost \(check that the builder jobs started/,
+      /^dnb: builders missing after 10s: ghost \(0 ready, 1 needed\) \(check that the builder jobs started/,
     );
     assert.ok(seconds < 25, `took ${seconds}s`);
   } finally {

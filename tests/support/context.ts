@@ -33,7 +33,12 @@ export interface TestContext extends Context {
 }
 
 export function testContext(
-  options: { env?: Record<string, string>; files?: Record<string, string>; facts?: Partial<MachineFacts> } = {},
+  options: {
+    env?: Record<string, string>;
+    files?: Record<string, string>;
+    facts?: Partial<MachineFacts>;
+    fetch?: Context["fetch"];
+  } = {},
 ): TestContext {
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -55,6 +60,7 @@ export function testContext(
       touched.push(path);
       return path in files;
     },
+    fetch: options.fetch ?? (() => Promise.reject(new Error("no network in unit tests"))),
     gatherFacts: () => ({ ...BARE_MACHINE, ...options.facts }),
     randomSuffix: () => "a1b2c3",
     platform: { os: "linux", arch: "x86_64" },

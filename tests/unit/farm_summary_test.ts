@@ -11,6 +11,7 @@ const rows = [
     maxJobs: 8,
     features: ["kvm"],
     readySeconds: 1.2,
+    link: "direct",
   },
   {
     name: "mac",
@@ -20,6 +21,7 @@ const rows = [
     maxJobs: 6,
     features: [],
     readySeconds: 2.5,
+    link: "relayed (DERP iad)",
   },
 ];
 
@@ -29,10 +31,10 @@ Deno.test("the step summary has a row per builder and a diagram of the farm", ()
     [
       "### dnb: 2 builder(s) ready in 2.5 s",
       "",
-      "| builder | address | systems | cores | max jobs | features | ready after |",
-      "|---|---|---|---:|---:|---|---:|",
-      "| nix-builder-1-1-linux-x64-a1 | 100.64.0.11 | x86_64-linux | 4 | 8 | kvm | 1.2 s |",
-      "| mac | 100.64.0.12 | aarch64-darwin, x86_64-darwin | 3 | 6 | - | 2.5 s |",
+      "| builder | address | systems | cores | max jobs | features | link | ready after |",
+      "|---|---|---|---:|---:|---|---|---:|",
+      "| nix-builder-1-1-linux-x64-a1 | 100.64.0.11 | x86_64-linux | 4 | 8 | kvm | direct | 1.2 s |",
+      "| mac | 100.64.0.12 | aarch64-darwin, x86_64-darwin | 3 | 6 | - | relayed (DERP iad) | 2.5 s |",
       "",
       "```mermaid",
       "graph LR",

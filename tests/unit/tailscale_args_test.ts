@@ -19,7 +19,7 @@ Deno.test("tailscale up gets the key as a file, tags, hostname, SSH for builders
     tailscaleUpArgv({
       bin: "tailscale",
       socket: "/tmp/dnb/tailscaled.sock",
-      authKeyFile: "/tmp/dnb/authkey",
+      credential: { kind: "key-file", path: "/tmp/dnb/authkey" },
       hostname: "nix-builder-1-1-linux-x64-abc123",
       tags: ["tag:nix-builder", "tag:ci"],
       ssh: true,
@@ -42,7 +42,7 @@ Deno.test("tailscale up gets the key as a file, tags, hostname, SSH for builders
 Deno.test("a coordinator joins without Tailscale SSH, and reusing the system daemon means no --socket", () => {
   const argv = tailscaleUpArgv({
     bin: "/usr/bin/tailscale",
-    authKeyFile: "/s/authkey",
+    credential: { kind: "key-file", path: "/s/authkey" },
     hostname: "c",
     tags: ["tag:nix-coordinator"],
     ssh: false,
@@ -81,4 +81,29 @@ Deno.test("tailscaled keeps state in memory under dnb's state folder", () => {
   ]);
   assert.deepEqual(tailscaleStatusArgv("tailscale", "/s.sock"), ["tailscale", "--socket=/s.sock", "status", "--json"]);
   assert.deepEqual(tailscaleLogoutArgv("tailscale"), ["tailscale", "logout"]);
+});
+
+Deno.test("keyless join: the client ID with both attributes spelled out, the OIDC token as a file", () => {
+  const argv = tailscaleUpArgv({
+    bin: "tailscale",
+    socket: "/tmp/dnb/tailscaled.sock",
+    credential: { kind: "federated", clientId: "TfedAbc123CNTRL", idTokenFile: "/tmp/dnb/idtoken" },
+    hostname: "b1",
+    tags: ["tag:nix-builder"],
+    ssh: true,
+    timeoutSeconds: 60,
+  });
+  assert.deepEqual(argv, [
+    "tailscale",
+    "--socket=/tmp/dnb/tailscaled.sock",
+    "up",
+    "--client-id=TfedAbc123CNTRL?ephemeral=true&preauthorized=true",
+    "--id-token=file:/tmp/dnb/idtoken",
+    "--hostname=b1",
+    "--advertise-tags=tag:nix-builder",
+    "--ssh",
+    "--accept-dns=false",
+    "--timeout=60s",
+  ]);
+  assert.ok(!argv.some((arg) => arg.startsWith("--auth-key")));
 });

@@ -14,6 +14,13 @@ Deno.test("each known `tailscale up` failure maps to what to fix, and only unkno
     ["OAuth without tags", "oauth authkeys require --advertise-tags", /OAuth client secret needs tags/, false],
     ["OAuth scope", "user does not have access to this operation", /may not create auth keys/, false],
     [
+      "OIDC subject mismatch",
+      'failed to exchange JWT for access token: token exchange failed with status 403: {"message":"forbidden"}',
+      /refused this job's OIDC token \(token exchange failed with status 403\)/,
+      false,
+    ],
+    ["federated without tags", "federated identity authkeys require --advertise-tags", /needs tags/, false],
+    [
       "daemon not ready",
       "failed to connect to local tailscaled; it doesn't appear to be running",
       /tailscale up failed/,
@@ -32,6 +39,7 @@ Deno.test("each known `tailscale up` failure maps to what to fix, and only unkno
       assert.match(failure.message, message);
       assert.equal(failure.transient, transient);
       assert.ok(failure.hint.length > 0);
+      if (name === "OIDC subject mismatch") assert.match(failure.hint, /subject/);
     });
   }
 });
