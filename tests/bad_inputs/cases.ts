@@ -150,6 +150,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: "dry-run twin that is not a boolean", args: builder, env: { DNB_DRY_RUN: "maybe" }, names: "DNB_DRY_RUN" },
   { name: "stop with a relative state dir", args: ["stop", "--state-dir", "x"], names: "--state-dir" },
   { name: "status with an unknown flag", args: ["status", "--yaml"], names: "--yaml" },
+  { name: "doctor with a shell in its ssh user", args: ["doctor", "--ssh-user", "root;id"], names: "--ssh-user" },
+  {
+    name: "doctor with a command in DNB_SSH_USER",
+    args: ["doctor"],
+    env: { DNB_SSH_USER: "$(id)" },
+    names: "DNB_SSH_USER",
+  },
+  { name: "doctor with a relative state dir", args: ["doctor", "--state-dir", "x"], names: "--state-dir" },
+  { name: "doctor with a stray argument", args: ["doctor", "fix"], names: "fix" },
   // As the action passes them: errors name the workflow's input.
   ...[
     ["builder_timeout with a unit", "DNB_BUILDER_TIMEOUT", "5m", "input builder_timeout"],
