@@ -105,8 +105,9 @@ async function trustFacts(ctx: Context, configJson: string | undefined, sshUser?
 async function kvmFacts(ctx: Context): Promise<KvmFacts> {
   if (ctx.platform.os !== "linux" || !ctx.fileExists(KVM_DEVICE)) return { exists: false };
   const [open, stat] = await Promise.all([
-    // Opens the device read-write and closes it; the path is an argument, never part of the script.
-    ctx.runner.run({ argv: ["sh", "-c", 'exec 3<>"$1"', "sh", KVM_DEVICE], timeoutMs: 5_000 }),
+    // Opens the device read-write and closes it; the path is an argument, never part of the script. `<>`
+    // would create a missing file, so it runs only on a character device.
+    ctx.runner.run({ argv: ["sh", "-c", '[ -c "$1" ] && exec 3<>"$1"', "sh", KVM_DEVICE], timeoutMs: 5_000 }),
     ctx.runner.run({ argv: ["stat", "-L", "-c", "%a", KVM_DEVICE], timeoutMs: 5_000 }),
   ]);
   const mode = succeeded(stat) && /^[0-7]+$/.test(stat.stdout.trim()) ? parseInt(stat.stdout.trim(), 8) : undefined;
