@@ -6,6 +6,7 @@ import { z } from "zod";
 import { DEFAULT_BUILDER_TAG, DEFAULT_COORDINATOR_TAG } from "./config.ts";
 import { displayArgv } from "./exec.ts";
 import { NIX_DAEMON_SOCKET } from "./facts.ts";
+import { blockBody } from "./managed_block.ts";
 import { type NixConfInclude, nixConfTarget } from "./nix_config.ts";
 import { daemonRestartArgv } from "./nix_daemon.ts";
 import type { TailnetNode } from "./status_parse.ts";
@@ -98,15 +99,15 @@ const GIB_IN_KIB = 1024 * 1024;
  * free. Below 5 GiB a toolchain closure plus a build folder can fill it; below 1 GiB even
  * substituting one fails, so that is a failure rather than a warning.
  */
-export const DISK_WARN_KIB = 5 * GIB_IN_KIB;
-export const DISK_FAIL_KIB = 1 * GIB_IN_KIB;
+const DISK_WARN_KIB = 5 * GIB_IN_KIB;
+const DISK_FAIL_KIB = 1 * GIB_IN_KIB;
 
 /** GitHub's documented rule that opens /dev/kvm to every user, Nix's build users included. */
 const KVM_UDEV_FIX = `echo 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"' | ` +
   "sudo tee /etc/udev/rules.d/99-kvm4all.rules && sudo udevadm control --reload-rules && " +
   "sudo udevadm trigger --name-match=kvm";
 
-export function checkRoot(privilege: Privilege): CheckResult {
+function checkRoot(privilege: Privilege): CheckResult {
   if (privilege === "root") return { name: "root", status: "ok", message: "running as root" };
   if (privilege === "passwordless-sudo") {
     return { name: "root", status: "ok", message: "not root, but sudo needs no password: run dnb as sudo -E dnb …" };
@@ -119,7 +120,7 @@ export function checkRoot(privilege: Privilege): CheckResult {
   };
 }
 
-export function checkNix(nix: NixFacts, os: string): CheckResult {
+function checkNix(nix: NixFacts, os: string): CheckResult {
   if (nix.path === undefined) {
     return {
       name: "nix",
@@ -155,7 +156,7 @@ export function checkNix(nix: NixFacts, os: string): CheckResult {
   };
 }
 
-export function checkNixConf(conf: NixConfFacts): CheckResult {
+function checkNixConf(conf: NixConfFacts): CheckResult {
   const target = nixConfTarget(conf.nixConf);
   const missing = conf.includes.filter((include) => !include.optional && !include.exists);
   if (missing.length > 0) {
@@ -173,7 +174,7 @@ export function checkNixConf(conf: NixConfFacts): CheckResult {
     ? `${target} (nix.conf !includes it)`
     : target;
   const targetText = target.endsWith("nix.custom.conf") ? conf.nixCustomConf : conf.nixConf;
-  const block = (targetText ?? "").split("\n").includes("# >>> dnb >>>")
+  const block = blockBody(targetText ?? "") !== undefined
     ? "; it holds dnb's block now (a coordinator ran here; dnb stop removes it)"
     : "";
   const includes = conf.includes.length === 0
@@ -190,7 +191,7 @@ function isTrusted(entries: readonly string[], user: { name: string; groups: rea
   );
 }
 
-export function checkTrustedUsers(trust: TrustFacts, nix: NixFacts, conf: NixConfFacts): CheckResult {
+function checkTrustedUsers(trust: TrustFacts, nix: NixFacts, conf: NixConfFacts): CheckResult {
   if (nix.path === undefined) {
     return { name: "trusted-users", status: "skip", message: "not checked: Nix is not installed" };
   }
@@ -219,11 +220,13 @@ export function checkTrustedUsers(trust: TrustFacts, nix: NixFacts, conf: NixCon
     message: `${untrusted.join(", ")} not trusted (${setting})${
       daemon ? ": remote builds fail with 'lacks a signature by a trusted key'" : "; it matters once a daemon runs"
     }`,
-    fix: `add them to trusted-users in ${nixConfTarget(conf.nixConf)}${daemon ? " and restart the Nix daemon" : ""}`,
+    fix: `add ${untrusted.join(" ")} to trusted-users in ${nixConfTarget(conf.nixConf)}${
+      daemon ? " and restart the Nix daemon" : ""
+    }`,
   };
 }
 
-export function checkKvm(kvm: KvmFacts, facts: Pick<DoctorFacts, "os" | "nix">): CheckResult {
+function checkKvm(kvm: KvmFacts, facts: Pick<DoctorFacts, "os" | "nix">): CheckResult {
   if (facts.os !== "linux") return { name: "kvm", status: "skip", message: `not checked: Linux only (${facts.os})` };
   if (!kvm.exists) {
     return {
@@ -260,7 +263,7 @@ function gib(kib: number): string {
   return `${(kib / GIB_IN_KIB).toFixed(1)} GiB`;
 }
 
-export function checkDisk(disk: DiskFacts): CheckResult {
+function checkDisk(disk: DiskFacts): CheckResult {
   const where = disk.path === "/nix" ? "/nix" : `${disk.path} (where /nix would go)`;
   if (disk.availableKiB === undefined) {
     return {
@@ -291,7 +294,7 @@ function nodeLine(self: TailnetNode): string {
  * A node dnb's own session points at must be up; without one, dnb joins by itself when it has a
  * key, so a machine that is not on the tailnet yet fails only when dnb could not join either.
  */
-export function checkTailscale(tailscale: TailscaleFacts, os: string): CheckResult {
+function checkTailscale(tailscale: TailscaleFacts, os: string): CheckResult {
   const { answer, via } = tailscale;
   const daemon = via.kind === "dnb"
     ? (via.socket === undefined ? "the system tailscaled dnb reused" : `dnb's tailscaled (${via.socket})`)
@@ -342,7 +345,7 @@ export function checkTailscale(tailscale: TailscaleFacts, os: string): CheckResu
 }
 
 /** Tag ownership lives in the tailnet policy, which only an API token can read: say how to look instead. */
-export function checkTailnetAcl(tailscale: TailscaleFacts): CheckResult {
+function checkTailnetAcl(tailscale: TailscaleFacts): CheckResult {
   const self = tailscale.answer.kind === "status" && tailscale.answer.backendState === "Running"
     ? tailscale.answer.self
     : undefined;

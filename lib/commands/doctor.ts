@@ -159,7 +159,7 @@ async function tailscaleFacts(ctx: Context, machine: MachineFacts, stateDir: str
   return { via, answer, authKeySource };
 }
 
-export async function gatherDoctorFacts(options: DoctorOptions, ctx: Context): Promise<DoctorFacts> {
+async function gatherDoctorFacts(options: DoctorOptions, ctx: Context): Promise<DoctorFacts> {
   const machine = ctx.gatherFacts();
   const [root, nix, kvm, disk, tailscale] = await Promise.all([
     privilege(ctx),

@@ -233,7 +233,7 @@ Deno.test("trusted-users: root and the --ssh-user must be trusted where a daemon
     assert.equal(
       lineOf(ctx, "trusted-users"),
       "fail trusted-users: root not trusted (trusted-users = alice): remote builds fail with 'lacks a signature " +
-        "by a trusted key'; fix: add them to trusted-users in /etc/nix/nix.conf and restart the Nix daemon",
+        "by a trusted key'; fix: add root to trusted-users in /etc/nix/nix.conf and restart the Nix daemon",
     );
   });
   await t.step("the ssh user left out", async () => {
