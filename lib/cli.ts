@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runRole } from "./commands/role.ts";
+import { runDoctor } from "./commands/doctor.ts";
 import { runPost, runStatus, runStop } from "./commands/teardown.ts";
 import { runWatchdog } from "./watchdog.ts";
-import { loadStateDir } from "./config.ts";
+import { loadDoctorOptions, loadStateDir } from "./config.ts";
 import type { Context } from "./context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_USAGE, InputError } from "./errors.ts";
 import { attributeName, AUTH_KEY_ENV, ROLE_OPTIONS, type RoleFlag, STATE_DIR_OPTION } from "./options.ts";
@@ -47,7 +48,13 @@ function refuseOperands(operands: readonly string[]): void {
 type Selected =
   | { readonly command: "role"; readonly flags: Partial<Record<RoleFlag, string | boolean>> }
   | { readonly command: "stop" | "post" | "watchdog"; readonly stateDirFlag?: string }
-  | { readonly command: "status"; readonly stateDirFlag?: string; readonly json: boolean };
+  | { readonly command: "status"; readonly stateDirFlag?: string; readonly json: boolean }
+  | {
+    readonly command: "doctor";
+    readonly stateDirFlag?: string;
+    readonly sshUserFlag?: string;
+    readonly json: boolean;
+  };
 
 function helpFooter(): string {
   return "\nEvery option also reads DNB_<OPTION> (e.g. --builder-timeout: DNB_BUILDER_TIMEOUT).\n" +
@@ -112,6 +119,20 @@ function buildProgram(ctx: Context, select: (selected: Selected) => void): Comma
       refuseOperands(command.args);
       select({ command: "status", stateDirFlag: options.stateDir, json: options.json ?? false });
     });
+  program.command("doctor").description("check this machine for dnb (root, Nix, trusted users, kvm, disk, Tailscale)")
+    .option(stateDirFlag, STATE_DIR_OPTION.description)
+    .option("--ssh-user <user>", "also check that this user is in Nix's trusted-users")
+    .option("--json", "print JSON")
+    .allowExcessArguments(true)
+    .action((options, command) => {
+      refuseOperands(command.args);
+      select({
+        command: "doctor",
+        stateDirFlag: options.stateDir,
+        sshUserFlag: options.sshUser,
+        json: options.json ?? false,
+      });
+    });
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ writeOut: (text) => ctx.out(text), outputError: () => {} });
   }
@@ -120,6 +141,13 @@ function buildProgram(ctx: Context, select: (selected: Selected) => void): Comma
 
 async function dispatch(selected: Selected, ctx: Context): Promise<number> {
   if (selected.command === "role") return await runRole(selected.flags, ctx);
+  if (selected.command === "doctor") {
+    const flags = {
+      ...(selected.stateDirFlag === undefined ? {} : { "--state-dir": selected.stateDirFlag }),
+      ...(selected.sshUserFlag === undefined ? {} : { "--ssh-user": selected.sshUserFlag }),
+    };
+    return await runDoctor({ ...loadDoctorOptions({ flags, env: ctx.env }), json: selected.json }, ctx);
+  }
   const stateDir = loadStateDir({
     flags: selected.stateDirFlag === undefined ? {} : { "--state-dir": selected.stateDirFlag },
     env: ctx.env,

@@ -107,6 +107,10 @@ const absolutePath = oneLine(4096)
   .refine((path) => PATH_CHARS.test(path), { error: "must hold only letters, digits and . _ - + @ /" })
   .refine((path) => !path.split("/").includes(".."), { error: "must not contain '..'" });
 
+const userName = oneLine(32).regex(/^[a-z_][a-z0-9_-]*$/, {
+  error: "must be a user name: lower-case letters, digits, '_' and '-', starting with a letter or '_'",
+});
+
 const uniqueList = (items: readonly string[]) => new Set(items).size === items.length;
 
 const tagList = oneLine()
@@ -330,13 +334,7 @@ export function loadConfig(sources: ConfigSources): Config {
     waitTimeoutSeconds: readOption(sources, "--wait-timeout", seconds(10, 21600)) ?? builderTimeoutSeconds + 60,
     joinTimeoutSeconds: readOption(sources, "--join-timeout", seconds(5, 3600)) ?? 120,
     extraNixConfig: readOption(sources, "--extra-nix-config", extraNixConfig) ?? [],
-    sshUser: readOption(
-      sources,
-      "--ssh-user",
-      oneLine(32).regex(/^[a-z_][a-z0-9_-]*$/, {
-        error: "must be a user name: lower-case letters, digits, '_' and '-', starting with a letter or '_'",
-      }),
-    ) ?? "root",
+    sshUser: readOption(sources, "--ssh-user", userName) ?? "root",
     sshKey: readOption(sources, "--ssh-key", absolutePath),
     stateDir: readOption(sources, "--state-dir", absolutePath) ?? DEFAULT_STATE_DIR,
     builderStateDir: readOption(sources, "--builder-state-dir", absolutePath) ?? DEFAULT_STATE_DIR,
@@ -360,13 +358,19 @@ export function loadConfig(sources: ConfigSources): Config {
   return Object.freeze(config);
 }
 
+/** Sources for a command that needs no file, randomness or platform: only flags and the environment. */
+function flagsAndEnv(sources: Pick<ConfigSources, "flags" | "env">): ConfigSources {
+  return { ...sources, readTextFile: () => "", randomSuffix: () => "", platform: { os: "", arch: "" } };
+}
+
 /** The state folder for `stop`, `status` and `post`, from `--state-dir` or its twin. */
 export function loadStateDir(sources: Pick<ConfigSources, "flags" | "env">): string {
-  const full: ConfigSources = {
-    ...sources,
-    readTextFile: () => "",
-    randomSuffix: () => "",
-    platform: { os: "", arch: "" },
-  };
-  return readOption(full, "--state-dir", absolutePath) ?? DEFAULT_STATE_DIR;
+  return readOption(flagsAndEnv(sources), "--state-dir", absolutePath) ?? DEFAULT_STATE_DIR;
+}
+
+/** `dnb doctor`'s inputs: the state folder, and the ssh user to check in trusted-users when one is given. */
+export function loadDoctorOptions(
+  sources: Pick<ConfigSources, "flags" | "env">,
+): { readonly stateDir: string; readonly sshUser?: string } {
+  return { stateDir: loadStateDir(sources), sshUser: readOption(flagsAndEnv(sources), "--ssh-user", userName) };
 }

@@ -1,4 +1,4 @@
-import { basename } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 
 export const NIX_CONF_DIR = "/etc/nix";
 export const MACHINES_FILE = "/etc/nix/machines";
@@ -8,18 +8,33 @@ export function nixConfBlockBody(extraNixConfig: readonly string[], machinesFile
   return [`builders = @${machinesFile}`, "builders-use-substitutes = true", ...extraNixConfig];
 }
 
-const INCLUDE_LINE = /^\s*!?include\s+(\S+)\s*$/;
+const INCLUDE_LINE = /^\s*(!?)include\s+(\S+)\s*$/;
 
 /**
  * Which file gets dnb's block. Determinate's installer makes nix.conf its own and `!include`s
  * nix.custom.conf for user settings, so dnb writes there when nix.conf includes it.
  */
 export function nixConfTarget(nixConfText: string | undefined, dir = NIX_CONF_DIR): string {
-  const includesCustom = (nixConfText ?? "").split("\n").some((line) => {
-    const included = INCLUDE_LINE.exec(line)?.[1];
-    return included !== undefined && basename(included) === "nix.custom.conf";
-  });
+  const includesCustom = nixConfIncludes(nixConfText ?? "", dir).some((include) =>
+    basename(include.path) === "nix.custom.conf"
+  );
   return `${dir}/${includesCustom ? "nix.custom.conf" : "nix.conf"}`;
+}
+
+/** A file nix.conf pulls in; Nix refuses to start when a plain `include` is missing, `!include` may be. */
+export interface NixConfInclude {
+  readonly path: string;
+  readonly optional: boolean;
+}
+
+/** The `include` and `!include` lines of a nix.conf, relative paths resolved against its folder as Nix does. */
+export function nixConfIncludes(nixConfText: string, dir = NIX_CONF_DIR): NixConfInclude[] {
+  return nixConfText.split("\n").flatMap((line) => {
+    const match = INCLUDE_LINE.exec(line);
+    if (match === null) return [];
+    const included = match[2]!;
+    return [{ path: isAbsolute(included) ? included : join(dir, included), optional: match[1] === "!" }];
+  });
 }
 
 /** Names of settings that a nix.conf text sets outside dnb's block (dnb's later lines win over them). */

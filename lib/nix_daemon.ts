@@ -6,7 +6,7 @@ export function daemonRestartArgv(os: string): string[] | undefined {
   return undefined;
 }
 
-/** Asks a builder, as the daemon's user would, whether it answers as a Nix store over ssh-ng. */
-export function storePingArgv(storeUri: string): string[] {
-  return ["nix", "--extra-experimental-features", "nix-command", "store", "ping", "--store", storeUri];
+/** Asks a store (a builder over ssh-ng, or `daemon`, the local Nix daemon) whether it answers. */
+export function storePingArgv(storeUri: string, nix = "nix"): string[] {
+  return [nix, "--extra-experimental-features", "nix-command", "store", "ping", "--store", storeUri];
 }

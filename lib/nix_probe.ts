@@ -38,6 +38,21 @@ export function parseNixVersion(text: string): string {
   return version;
 }
 
+/**
+ * Nix's effective configuration as JSON: `nix config show --json`, or `nix show-config --json` on
+ * Nix before 2.20; undefined when neither works.
+ */
+export async function readNixConfigJson(ctx: Context, nix: string): Promise<string | undefined> {
+  for (const command of [["config", "show"], ["show-config"]]) {
+    const result = await ctx.runner.run({
+      argv: [nix, "--extra-experimental-features", "nix-command", ...command, "--json"],
+      timeoutMs: 30_000,
+    });
+    if (result.code === 0 && !result.timedOut) return result.stdout;
+  }
+  return undefined;
+}
+
 /** The stable daemon path of a multi-user install, else where PATH finds it. */
 const PROFILE_DAEMON = "/nix/var/nix/profiles/default/bin/nix-daemon";
 
@@ -51,18 +66,9 @@ export async function probeNix(ctx: Context): Promise<NixProbe> {
   if (nix === undefined) {
     throw new DnbError("Nix is not installed here", { hint: "install Nix first; the action does, with install_nix" });
   }
-  let settings: NixSettings | undefined;
-  for (const command of [["config", "show"], ["show-config"]]) {
-    const result = await ctx.runner.run({
-      argv: [nix, "--extra-experimental-features", "nix-command", ...command, "--json"],
-      timeoutMs: 30_000,
-    });
-    if (result.code === 0) {
-      settings = parseNixConfig(result.stdout);
-      break;
-    }
-  }
-  if (settings === undefined) throw new DnbError("nix could not print its configuration", { hint: "check nix.conf" });
+  const configJson = await readNixConfigJson(ctx, nix);
+  if (configJson === undefined) throw new DnbError("nix could not print its configuration", { hint: "check nix.conf" });
+  const settings = parseNixConfig(configJson);
   const version = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
   const daemonPath = ctx.fileExists(PROFILE_DAEMON) ? PROFILE_DAEMON : findOnPath("nix-daemon", ctx.env.PATH ?? "");
   if (daemonPath === undefined) throw new DnbError("nix-daemon was not found", { hint: "install Nix with its daemon" });

@@ -177,6 +177,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
     env: { DNB_REQUIRE_BUILDERS: "always" },
     names: "DNB_REQUIRE_BUILDERS",
   },
+  { name: "doctor with a shell in its ssh user", args: ["doctor", "--ssh-user", "root;id"], names: "--ssh-user" },
+  {
+    name: "doctor with a command in DNB_SSH_USER",
+    args: ["doctor"],
+    env: { DNB_SSH_USER: "$(id)" },
+    names: "DNB_SSH_USER",
+  },
+  { name: "doctor with a relative state dir", args: ["doctor", "--state-dir", "x"], names: "--state-dir" },
+  { name: "doctor with a stray argument", args: ["doctor", "fix"], names: "fix" },
   // As the action passes them: errors name the workflow's input.
   ...[
     ["builder_timeout with a unit", "DNB_BUILDER_TIMEOUT", "5m", "input builder_timeout"],

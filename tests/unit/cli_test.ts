@@ -12,7 +12,7 @@ Deno.test("--help lists every option, its env twin rule, and the commands", asyn
   assert.equal(await runCli(["--help"], "dnb", ctx), 0);
   const help = ctx.stdout.join("");
   for (const option of ROLE_OPTIONS) assert.ok(help.includes(option.flag), option.flag);
-  for (const command of ["stop", "status", "post"]) assert.match(help, new RegExp(`\\n  ${command} `));
+  for (const command of ["stop", "status", "post", "doctor"]) assert.match(help, new RegExp(`\\n  ${command} `));
   assert.match(help, /DNB_<OPTION>/);
   assert.equal(envTwin("--builder-timeout"), "DNB_BUILDER_TIMEOUT");
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { nixConfBlockBody, nixConfTarget, settingsSetOutsideBlock } from "../../lib/nix_config.ts";
+import { nixConfBlockBody, nixConfIncludes, nixConfTarget, settingsSetOutsideBlock } from "../../lib/nix_config.ts";
 
 Deno.test("the nix.conf block points Nix at the machines file, then adds the user's lines", () => {
   assert.deepEqual(nixConfBlockBody([]), ["builders = @/etc/nix/machines", "builders-use-substitutes = true"]);
@@ -34,4 +34,15 @@ Deno.test("settingsSetOutsideBlock finds builders set by someone else, not by dn
     "builders = \n# >>> dnb >>>\nbuilders = @/etc/nix/machines\nbuilders-use-substitutes = true\n# <<< dnb <<<\n";
   assert.deepEqual(settingsSetOutsideBlock(text, ["builders", "builders-use-substitutes"]), ["builders"]);
   assert.deepEqual(settingsSetOutsideBlock("max-jobs = 1\n", ["builders"]), []);
+});
+
+Deno.test("nix.conf's includes resolve against /etc/nix, and only `!include` is optional", () => {
+  assert.deepEqual(
+    nixConfIncludes("sandbox = true\n!include nix.custom.conf\n  include /opt/nix/extra.conf\n# include no.conf\n"),
+    [
+      { path: "/etc/nix/nix.custom.conf", optional: true },
+      { path: "/opt/nix/extra.conf", optional: false },
+    ],
+  );
+  assert.deepEqual(nixConfIncludes(""), []);
 });

@@ -1,0 +1,195 @@
+/**
+ * `dnb doctor`: gathers facts about this machine (through the runner and the context, changing
+ * nothing) and prints what lib/doctor_checks.ts makes of them.
+ */
+import type { Context } from "../context.ts";
+import {
+  doctorChecks,
+  type DoctorFacts,
+  doctorReport,
+  doctorText,
+  type KvmFacts,
+  type NixFacts,
+  overallStatus,
+  parseDfAvailableKiB,
+  parseTrustedUsers,
+  type Privilege,
+  type TailnetAnswer,
+  type TailscaleFacts,
+  type TrustFacts,
+} from "../doctor_checks.ts";
+import { EXIT_FAILURE, EXIT_OK } from "../errors.ts";
+import type { CommandResult } from "../exec.ts";
+import type { MachineFacts } from "../facts.ts";
+import { nixConfIncludes } from "../nix_config.ts";
+import { storePingArgv } from "../nix_daemon.ts";
+import { parseNixVersion, readNixConfigJson } from "../nix_probe.ts";
+import { AUTH_KEY_ENV, envTwin } from "../options.ts";
+import { parseStatus } from "../status_parse.ts";
+import { readSession, type TailnetSession } from "../tailscale.ts";
+import { tailscaleStatusArgv } from "../tailscale_args.ts";
+
+export interface DoctorOptions {
+  readonly stateDir: string;
+  /** Checked in trusted-users besides root, when given. */
+  readonly sshUser?: string;
+  readonly json: boolean;
+}
+
+const KVM_DEVICE = "/dev/kvm";
+
+/** The last line a failed command printed, or how it ended. */
+function problemOf(result: CommandResult): string {
+  const last = result.stderr.trim().split("\n").pop()?.trim();
+  if (result.timedOut) return "timed out";
+  return last || `exit ${result.code}`;
+}
+
+function succeeded(result: CommandResult): boolean {
+  return result.code === 0 && !result.timedOut;
+}
+
+async function privilege(ctx: Context): Promise<Privilege> {
+  const id = await ctx.runner.run({ argv: ["id", "-u"], timeoutMs: 5_000 });
+  if (succeeded(id) && id.stdout.trim() === "0") return "root";
+  // -n: never prompt; a sudo that wants a password fails at once.
+  const sudo = await ctx.runner.run({ argv: ["sudo", "-n", "true"], timeoutMs: 10_000 });
+  return succeeded(sudo) ? "passwordless-sudo" : "none";
+}
+
+async function nixFacts(ctx: Context, machine: MachineFacts): Promise<{ nix: NixFacts; configJson?: string }> {
+  const path = machine.programs.nix;
+  if (path === undefined) return { nix: { daemon: { state: "none" } } };
+  const [version, ping, configJson] = await Promise.all([
+    ctx.runner.run({ argv: [path, "--version"], timeoutMs: 10_000 }),
+    machine.nixDaemonSocket
+      ? ctx.runner.run({ argv: storePingArgv("daemon", path), timeoutMs: 15_000 })
+      : Promise.resolve(undefined),
+    readNixConfigJson(ctx, path),
+  ]);
+  let parsedVersion: string | undefined;
+  let versionProblem: string | undefined;
+  try {
+    if (!succeeded(version)) throw new Error(problemOf(version));
+    parsedVersion = parseNixVersion(version.stdout);
+  } catch (error) {
+    versionProblem = (error as Error).message;
+  }
+  const daemon: NixFacts["daemon"] = ping === undefined
+    ? { state: "none" }
+    : succeeded(ping)
+    ? { state: "answers" }
+    : { state: "silent", problem: problemOf(ping) };
+  return { nix: { path, version: parsedVersion, versionProblem, daemon }, configJson };
+}
+
+async function trustFacts(ctx: Context, configJson: string | undefined, sshUser?: string): Promise<TrustFacts> {
+  const names = sshUser === undefined || sshUser === "root" ? ["root"] : ["root", sshUser];
+  const trustedUsers = configJson === undefined ? undefined : parseTrustedUsers(configJson);
+  if (trustedUsers === undefined) {
+    return {
+      problem: configJson === undefined ? "show-config failed" : "no trusted-users in its output",
+      users: names.map((name) => ({ name, groups: [] })),
+    };
+  }
+  // Groups matter only for `@group` entries; `id` is asked only then.
+  const needGroups = trustedUsers.some((entry) => entry.startsWith("@"));
+  const users = await Promise.all(names.map(async (name) => {
+    if (!needGroups) return { name, groups: [] };
+    const groups = await ctx.runner.run({ argv: ["id", "-nG", name], timeoutMs: 5_000 });
+    return { name, groups: succeeded(groups) ? groups.stdout.trim().split(/\s+/) : [] };
+  }));
+  return { trustedUsers, users };
+}
+
+async function kvmFacts(ctx: Context): Promise<KvmFacts> {
+  if (ctx.platform.os !== "linux" || !ctx.fileExists(KVM_DEVICE)) return { exists: false };
+  const [open, stat] = await Promise.all([
+    // Opens the device read-write and closes it; the path is an argument, never part of the script. `<>`
+    // would create a missing file, so it runs only on a character device.
+    ctx.runner.run({ argv: ["sh", "-c", '[ -c "$1" ] && exec 3<>"$1"', "sh", KVM_DEVICE], timeoutMs: 5_000 }),
+    ctx.runner.run({ argv: ["stat", "-L", "-c", "%a", KVM_DEVICE], timeoutMs: 5_000 }),
+  ]);
+  const mode = succeeded(stat) && /^[0-7]+$/.test(stat.stdout.trim()) ? parseInt(stat.stdout.trim(), 8) : undefined;
+  return { exists: true, openProblem: succeeded(open) ? undefined : problemOf(open), mode };
+}
+
+async function diskFacts(ctx: Context): Promise<DoctorFacts["disk"]> {
+  const path = ctx.fileExists("/nix") ? "/nix" : "/";
+  const df = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 10_000 });
+  const availableKiB = succeeded(df) ? parseDfAvailableKiB(df.stdout) : undefined;
+  return {
+    path,
+    availableKiB,
+    problem: availableKiB !== undefined ? undefined : succeeded(df) ? "unreadable df output" : problemOf(df),
+  };
+}
+
+function sessionOf(stateDir: string): TailnetSession | undefined {
+  try {
+    return readSession(stateDir);
+  } catch {
+    // An unreadable session is no session: the system tailscaled is checked instead.
+    return undefined;
+  }
+}
+
+async function tailscaleFacts(ctx: Context, machine: MachineFacts, stateDir: string): Promise<TailscaleFacts> {
+  const session = sessionOf(stateDir);
+  const via: TailscaleFacts["via"] = session === undefined
+    ? { kind: "system" }
+    : { kind: "dnb", stateDir, socket: session.socket };
+  const keyFileVariable = envTwin("--authkey-file");
+  const authKeySource = AUTH_KEY_ENV.find((name) => (ctx.env[name] ?? "") !== "") ??
+    ((ctx.env[keyFileVariable] ?? "") !== "" ? keyFileVariable : undefined);
+  const bin = session?.bin ?? machine.programs.tailscale;
+  if (bin === undefined) return { via, answer: { kind: "not-installed" }, authKeySource };
+  const result = await ctx.runner.run({ argv: tailscaleStatusArgv(bin, session?.socket), timeoutMs: 15_000 });
+  let answer: TailnetAnswer;
+  if (!succeeded(result)) {
+    answer = { kind: "no-answer", problem: problemOf(result) };
+  } else {
+    try {
+      const status = parseStatus(result.stdout);
+      answer = { kind: "status", backendState: status.backendState, self: status.self };
+    } catch (error) {
+      answer = { kind: "no-answer", problem: (error as Error).message };
+    }
+  }
+  return { via, answer, authKeySource };
+}
+
+async function gatherDoctorFacts(options: DoctorOptions, ctx: Context): Promise<DoctorFacts> {
+  const machine = ctx.gatherFacts();
+  const [root, nix, kvm, disk, tailscale] = await Promise.all([
+    privilege(ctx),
+    nixFacts(ctx, machine),
+    kvmFacts(ctx),
+    diskFacts(ctx),
+    tailscaleFacts(ctx, machine, options.stateDir),
+  ]);
+  return {
+    os: ctx.platform.os,
+    privilege: root,
+    nix: nix.nix,
+    nixConf: {
+      nixConf: machine.nixConf,
+      nixCustomConf: machine.nixCustomConf,
+      includes: nixConfIncludes(machine.nixConf ?? "").map((include) => ({
+        ...include,
+        exists: ctx.fileExists(include.path),
+      })),
+    },
+    trust: nix.nix.path === undefined ? { users: [] } : await trustFacts(ctx, nix.configJson, options.sshUser),
+    kvm,
+    disk,
+    tailscale,
+  };
+}
+
+/** `dnb doctor [--json]`: one line per check; exit 1 when any check fails, 0 otherwise (warnings allowed). */
+export async function runDoctor(options: DoctorOptions, ctx: Context): Promise<number> {
+  const results = doctorChecks(await gatherDoctorFacts(options, ctx));
+  ctx.out(options.json ? JSON.stringify(doctorReport(results), null, 2) + "\n" : doctorText(results));
+  return overallStatus(results) === "fail" ? EXIT_FAILURE : EXIT_OK;
+}
