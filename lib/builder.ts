@@ -9,11 +9,16 @@ import { probeNix } from "./nix_probe.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
 import { joinTailnet, leaveTailnet, NoCredentialsError } from "./tailscale.ts";
+import { buildDirRoots, BuildWatch, NIX_DRV_LOG_DIR } from "./build_watch.ts";
+import { recordSample, startMeter, type UsageMeter, usageOf } from "./usage.ts";
+import { formatDuration } from "./usage_report.ts";
 
 /** Protocol files in a builder's state folder (design.md section 4). */
-export const PROTOCOL_FILES = ["info.json", "claim", "lease", "done"] as const;
+export const PROTOCOL_FILES = ["info.json", "claim", "lease", "done", "usage.json"] as const;
 
 const TICK_MS = 250;
+/** How often a claimed builder looks for builds; busy time has this resolution. */
+const SAMPLE_EVERY_MS = 1000;
 const STATUS_EVERY_MS = 60_000;
 
 function ageMs(path: string, now: number): number | undefined {
@@ -33,6 +38,13 @@ async function statusLine(ctx: Context): Promise<string> {
   const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
   return `load ${load?.toFixed(2)}, memory ${gib(memory.available)} of ${gib(memory.total)} GiB free, ` +
     `/nix ${Number.isFinite(freeKb) ? `${gib(freeKb * 1024)} GiB free` : "free space unknown"}`;
+}
+
+function usageLine(meter: UsageMeter): string {
+  const usage = usageOf(meter);
+  return `built ${usage.derivations} derivation(s), busy ${formatDuration(usage.busySeconds)} of ${
+    formatDuration((meter.lastSampleAt - meter.claimedAt) / 1000)
+  } claimed`;
 }
 
 /**
@@ -69,6 +81,14 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
   };
   // Published before joining, so a coordinator that sees the node can claim it at once.
   writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
+  // Logs and build directories already here were not built for this farm.
+  const watch = new BuildWatch(NIX_DRV_LOG_DIR, buildDirRoots(ctx.env));
+  let meter: UsageMeter | undefined;
+  const sample = (now: number) => {
+    if (meter === undefined) return;
+    meter = recordSample(meter, watch.look(now));
+    writeFileAtomic(file("usage.json"), JSON.stringify(usageOf(meter)) + "\n");
+  };
   let signal: string | undefined;
   const stopListening = ctx.onSignal((received) => signal = received);
   let session;
@@ -99,13 +119,16 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
       if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
       const now = ctx.now();
       if (ctx.fileExists(file("done"))) {
-        say(ctx, "the coordinator released this builder; leaving");
+        sample(now);
+        say(ctx, `the coordinator released this builder; leaving${meter ? `: ${usageLine(meter)}` : ""}`);
         return EXIT_OK;
       }
       if (claimedAt === undefined) {
         const claim = readIfExists(file("claim"));
         if (claim !== undefined) {
           claimedAt = now;
+          meter = startMeter(now);
+          sample(now);
           const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
           say(ctx, `claimed by ${typeof coordinator === "string" ? coordinator : "a coordinator"}`);
         } else if (now - started > config.builderTimeoutSeconds * 1000) {
@@ -118,6 +141,7 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
         if (leaseAge > config.leaseSeconds * 1000) {
           throw new DnbError(`coordinator lost: the lease was not renewed for ${config.leaseSeconds}s`);
         }
+        if (meter !== undefined && now - meter.lastSampleAt >= SAMPLE_EVERY_MS) sample(now);
       }
       if (now - lastStatus >= STATUS_EVERY_MS) {
         lastStatus = now;

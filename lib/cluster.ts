@@ -2,6 +2,7 @@ import type { Config } from "./config.ts";
 import type { Wanted } from "./discovery.ts";
 import { readIfExists, writeFileAtomic } from "./files.ts";
 import type { Member } from "./nix_setup.ts";
+import type { BuilderUsage } from "./usage.ts";
 
 /** ready: in the machines file; lost: missed heartbeats, removed from it; done: released by stop. */
 export type BuilderState = "ready" | "lost" | "done";
@@ -12,6 +13,8 @@ export interface ClusterMember extends Member {
   /** Heartbeats missed in a row. */
   readonly missed: number;
   readonly state: BuilderState;
+  /** The builder's latest usage reading (heartbeats bring it; stop brings the final one). */
+  readonly usage?: BuilderUsage;
 }
 
 /** What the watchdog and teardown need from the coordinator's configuration. */

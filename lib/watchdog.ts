@@ -8,6 +8,7 @@ import { say, warn } from "./log.ts";
 import { privateSshConfig, writeNixFiles, writeSshState } from "./nix_setup.ts";
 import { HEARTBEAT_SCRIPT, remoteArgv } from "./protocol.ts";
 import { readSession, tailnetStatus } from "./tailscale.ts";
+import { parseUsage } from "./usage.ts";
 
 /** Heartbeats a builder may miss in a row before it leaves the machines file. */
 export const MISSES_TO_DROP = 3;
@@ -73,7 +74,9 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
           timeoutMs: Math.min(intervalMs, 10_000),
         });
         if (beat.code === 0 && !beat.timedOut) {
-          return { ...member, missed: 0, lastHeartbeat: new Date(ctx.now()).toISOString() };
+          // A builder that sends no valid reading (an older dnb) keeps the last one it sent.
+          const usage = parseUsage(beat.stdout) ?? member.usage;
+          return { ...member, missed: 0, lastHeartbeat: new Date(ctx.now()).toISOString(), usage };
         }
         const missed = member.missed + 1;
         if (missed < MISSES_TO_DROP) return { ...member, missed };

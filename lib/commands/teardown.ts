@@ -4,8 +4,10 @@ import { DnbError, EXIT_FAILURE, EXIT_OK } from "../errors.ts";
 import { readIfExists, restoreSystemFiles, writeFileAtomic } from "../files.ts";
 import { say, warn } from "../log.ts";
 import { restartNixDaemon } from "../nix_setup.ts";
-import { signalDone } from "../remote.ts";
+import { releaseBuilder } from "../remote.ts";
 import { leaveTailnet, readSession } from "../tailscale.ts";
+import { usageMarkdown, usageRows, usageText, usageTotals } from "../usage_report.ts";
+import { writeSummary } from "../actions.ts";
 import { stopWatchdog, watchdogPid, watchdogRunning } from "../watchdog.ts";
 
 /**
@@ -26,23 +28,33 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   }
   if (await stopWatchdog(stateDir)) say(ctx, "stop: watchdog stopped");
   const ready = cluster.builders.filter((member) => member.state === "ready");
-  const signalled = await Promise.all(ready.map((member) => signalDone(ctx, cluster.settings, member.alias)));
-  const released = ready.filter((_, index) => signalled[index]).map((member) => member.alias);
-  const unreachable = ready.filter((_, index) => !signalled[index]).map((member) => member.alias);
+  const releases = new Map(
+    await Promise.all(
+      ready.map(async (member) => [member.alias, await releaseBuilder(ctx, cluster.settings, member.alias)] as const),
+    ),
+  );
+  const released = ready.filter((member) => releases.get(member.alias)?.released).map((member) => member.alias);
+  const unreachable = ready.filter((member) => !releases.get(member.alias)?.released).map((member) => member.alias);
   const { restored, removed } = restoreSystemFiles(stateDir);
   try {
     if (await restartNixDaemon(ctx)) say(ctx, "stop: restarted the Nix daemon");
   } catch (error) {
     warn(ctx, `stop: ${(error as Error).message}`);
   }
-  writeCluster({
-    ...cluster,
-    builders: cluster.builders.map((member) => released.includes(member.alias) ? { ...member, state: "done" } : member),
-  });
+  // The final reading comes with `done`; a builder that could not be reached keeps its last heartbeat's.
+  const builders = cluster.builders.map((member) =>
+    released.includes(member.alias)
+      ? { ...member, state: "done" as const, usage: releases.get(member.alias)?.usage ?? member.usage }
+      : member
+  );
+  writeCluster({ ...cluster, builders });
   const at = new Date(ctx.now()).toISOString();
   writeFileAtomic(stoppedFile(stateDir), JSON.stringify({ at, released, unreachable }) + "\n");
   say(ctx, `stop: released ${released.length > 0 ? released.join(", ") : "no builder"}`);
   say(ctx, `stop: put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
+  const rows = usageRows(builders);
+  say(ctx, "stop: utilization, as each builder saw it:");
+  for (const line of usageText(rows, usageTotals(rows))) say(ctx, `stop:   ${line}`);
   if (unreachable.length > 0) {
     throw new DnbError(`stop: could not reach ${unreachable.join(", ")}`, {
       hint: `its lease ends it within ${cluster.settings.leaseSeconds}s`,
@@ -74,12 +86,19 @@ export async function runPost(stateDir: string, ctx: Context): Promise<number> {
     await leaveTailnet(session, ctx, stateDir);
     say(ctx, "post: logged this node out of the tailnet");
   }
+  // The end of the job: the step summary gets the farm's utilization, final readings included.
+  const cluster = readCluster(stateDir);
+  if (cluster !== undefined) {
+    const rows = usageRows(cluster.builders);
+    writeSummary(ctx, usageMarkdown(rows, usageTotals(rows)));
+  }
   return EXIT_OK;
 }
 
 /** The versioned shape of `dnb status --json` (documented in the README). */
 export function statusReport(stateDir: string, cluster: Cluster | undefined) {
   const stopped = readIfExists(stoppedFile(stateDir));
+  const usage = usageRows(cluster?.builders ?? []);
   return {
     version: 1,
     stateDir,
@@ -88,7 +107,7 @@ export function statusReport(stateDir: string, cluster: Cluster | undefined) {
     stoppedAt: stopped === undefined ? null : (JSON.parse(stopped) as { at: string }).at,
     leaseSeconds: cluster?.settings.leaseSeconds ?? null,
     watchdog: { pid: watchdogPid(stateDir) ?? null, running: watchdogRunning(stateDir) },
-    builders: (cluster?.builders ?? []).map((member) => ({
+    builders: (cluster?.builders ?? []).map((member, index) => ({
       name: member.alias,
       address: member.address,
       systems: member.info.systems,
@@ -98,7 +117,9 @@ export function statusReport(stateDir: string, cluster: Cluster | undefined) {
       claimedAt: member.claimedAt,
       lastHeartbeat: member.lastHeartbeat,
       state: member.state,
+      usage: usage[index]!.usage,
     })),
+    utilization: usageTotals(usage),
   };
 }
 
@@ -123,6 +144,9 @@ export function runStatus(stateDir: string, json: boolean, ctx: Context): number
         `${builder.cores} cores, ${builder.maxJobs} jobs, features ${builder.features.join(",") || "-"}, ` +
         `last heartbeat ${builder.lastHeartbeat}`
       ),
+      "",
+      "utilization, as each builder saw it:",
+      ...usageText(report.builders, report.utilization),
     ];
     ctx.out(lines.join("\n") + "\n");
   }

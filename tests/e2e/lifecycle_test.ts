@@ -252,6 +252,7 @@ farmTest("status shows each builder's state, address, systems and heartbeat, in 
       "claimedAt",
       "lastHeartbeat",
       "state",
+      "usage",
     ]);
     assert.equal(json.builders[0].state, "ready");
     assert.ok(Date.parse(json.builders[0].lastHeartbeat) > Date.parse(json.builders[0].claimedAt));

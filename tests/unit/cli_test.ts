@@ -165,6 +165,7 @@ Deno.test("status with no coordinator state exits 1; --json still prints its ver
     leaseSeconds: null,
     watchdog: { pid: null, running: false },
     builders: [],
+    utilization: { buildersReporting: 0, derivations: 0, busyMinutes: 0, runnerMinutes: 0, utilizationPercent: null },
   });
 });
 

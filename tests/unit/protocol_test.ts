@@ -109,3 +109,27 @@ Deno.test("a heartbeat renews only a claimed builder; done marks only a builder"
     Deno.removeSync(box.root, { recursive: true });
   }
 });
+
+Deno.test("heartbeat and done print the builder's usage reading as is, and write nothing more", async (t) => {
+  const reading = '{"version":1,"derivations":"$(touch ../outside/pwned)"}\n';
+  const cases = [["heartbeat", HEARTBEAT_SCRIPT, "lease"], ["done", DONE_SCRIPT, "done"]] as const;
+  for (const [name, script, written] of cases) {
+    await t.step(name, async () => {
+      const box = sandbox();
+      try {
+        Deno.writeTextFileSync(`${box.state}/claim`, "{}\n");
+        const silent = await runScript("sh", script, `${box.state}\n`, box.root);
+        assert.deepEqual(silent, { code: 0, stdout: "" });
+        Deno.writeTextFileSync(`${box.state}/usage.json`, reading);
+        const result = await runScript("sh", script, `${box.state}\n`, box.root);
+        assert.deepEqual(result, { code: 0, stdout: reading });
+        assert.deepEqual(
+          listTree(box.root),
+          ["outside", "state", "state/claim", `state/${written}`, "state/info.json", "state/usage.json"].sort(),
+        );
+      } finally {
+        Deno.removeSync(box.root, { recursive: true });
+      }
+    });
+  }
+});

@@ -80,3 +80,70 @@ Deno.test("stop tells every ready builder, names one it cannot reach, exits 1 an
     Deno.removeSync(stateDir, { recursive: true });
   }
 });
+
+Deno.test("stop keeps the final reading each builder sends with done; status and post's step summary show it", async () => {
+  const stateDir = Deno.makeTempDirSync({ prefix: "dnb-stop-" });
+  try {
+    farmState(stateDir);
+    const cluster = JSON.parse(Deno.readTextFileSync(`${stateDir}/cluster.json`)) as Cluster;
+    // b3 was lost after one heartbeat had brought its reading.
+    const lastHeartbeat = {
+      version: 1 as const,
+      claimedAt: "2026-11-25T05:00:00.000Z",
+      at: "2026-11-25T05:02:00.000Z",
+      derivations: 1,
+      busySeconds: 30,
+    };
+    Deno.writeTextFileSync(
+      `${stateDir}/cluster.json`,
+      JSON.stringify({
+        ...cluster,
+        builders: cluster.builders.map((b) => b.alias === "b3" ? { ...b, usage: lastHeartbeat } : b),
+      }),
+    );
+    const final = (derivations: number, busySeconds: number) =>
+      JSON.stringify({ ...lastHeartbeat, at: "2026-11-25T05:10:00.000Z", derivations, busySeconds }) + "\n";
+    const runner = new FakeRunner([
+      { when: (argv) => argv.includes("b1"), stdout: final(7, 300) },
+      { when: (argv) => argv.includes("b2"), stdout: "not a reading\n" },
+    ]);
+    const summaryFile = `${stateDir}/summary.md`;
+    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir, GITHUB_STEP_SUMMARY: summaryFile } });
+    assert.equal(await runCli(["post"], "dnb", { ...ctx, runner }), 0);
+    assert.deepEqual(ctx.stderr.filter((line) => line.startsWith("dnb: stop:   ")), [
+      "dnb: stop:   builder  derivations   busy  claimed  utilization",
+      "dnb: stop:   b1                 7  5m00s   10m00s          50%",
+      "dnb: stop:   b2                 -      -        -            -",
+      "dnb: stop:   b3                 1    30s    2m00s          25%",
+      "dnb: stop:   farm: 8 derivation(s); 5.50 busy minutes of 12.0 runner minutes (46%)",
+    ]);
+    const summary = Deno.readTextFileSync(summaryFile);
+    assert.match(summary, /^### dnb: farm utilization\n/);
+    assert.match(
+      summary,
+      /\n\| b1 \| 7 \| 5m00s \| 10m00s \| 50% \|\n\| b2 \| - \| - \| - \| - \|\n\| b3 \| 1 \| 30s \|/,
+    );
+    assert.match(
+      summary,
+      /\n\| \*\*farm\*\* \| \*\*8\*\* \| \*\*5\.50 min\*\* \| \*\*12\.0 min\*\* \| \*\*46%\*\* \|\n/,
+    );
+
+    const status = testContext({ env: { DNB_STATE_DIR: stateDir } });
+    assert.equal(await runCli(["status", "--json"], "dnb", status), 0);
+    const report = JSON.parse(status.stdout.join(""));
+    assert.deepEqual(report.builders.map((b: { usage: { derivations: number } | null }) => b.usage?.derivations), [
+      7,
+      undefined,
+      1,
+    ]);
+    assert.deepEqual(report.utilization, {
+      buildersReporting: 2,
+      derivations: 8,
+      busyMinutes: 5.5,
+      runnerMinutes: 12,
+      utilizationPercent: 45.8,
+    });
+  } finally {
+    Deno.removeSync(stateDir, { recursive: true });
+  }
+});

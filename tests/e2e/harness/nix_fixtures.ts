@@ -2,7 +2,13 @@
  * Derivations for farm tests: each records the host that built it (the `# host=` marker in that
  * host's nix.conf) and needs nothing from a store, so an empty /nix builds it.
  */
-export function probeDerivations(systems: Readonly<Record<string, number>>, nonce: string): string {
+export function probeDerivations(
+  systems: Readonly<Record<string, number>>,
+  nonce: string,
+  /** How long each build takes, for tests that measure busy time. */
+  sleepSeconds = 0,
+): string {
+  const pause = sleepSeconds > 0 ? `/bin/sleep ${sleepSeconds}; ` : "";
   const entries = Object.entries(systems).map(([system, count]) =>
     `map (n: mk "${system}" n) (builtins.genList (i: i + 1) ${count})`
   );
@@ -13,7 +19,7 @@ export function probeDerivations(systems: Readonly<Record<string, number>>, nonc
     "    inherit system;",
     `    nonce = "${nonce}";`,
     '    builder = "/bin/sh";',
-    `    args = [ "-c" "/bin/grep '^# host=' /etc/nix/nix.conf > $out; /bin/echo \${system} >> $out" ];`,
+    `    args = [ "-c" "${pause}/bin/grep '^# host=' /etc/nix/nix.conf > $out; /bin/echo \${system} >> $out" ];`,
     "  };",
     `in ${entries.join(" ++ ")}`,
     "",
