@@ -15,7 +15,7 @@ import {
 } from "./files.ts";
 import { say, warn } from "./log.ts";
 import { inGroup, writeOutputs, writeSummary } from "./actions.ts";
-import { builderRows, coordinatorOutputs, farmSummary } from "./farm_summary.ts";
+import { builderRows, coordinatorOutputs, diskText, farmSummary } from "./farm_summary.ts";
 import { MACHINES_FILE } from "./nix_config.ts";
 import { type Cluster, stoppedFile, watchdogPidFile, writeCluster } from "./cluster.ts";
 import { STOP_ALIAS } from "./cli_names.ts";
@@ -23,6 +23,7 @@ import { dirname } from "node:path";
 import { stopWatchdog } from "./watchdog.ts";
 import { signalDone } from "./remote.ts";
 import { type Member, restartNixDaemon, writeNixFiles, writeSshState } from "./nix_setup.ts";
+import { localNixVersion } from "./nix_probe.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
 import { joinTailnet, type TailnetSession, tailnetStatus } from "./tailscale.ts";
@@ -53,6 +54,7 @@ async function claimBuilders(
   session: TailnetSession,
   started: number,
   interrupted: () => boolean,
+  coordinatorNix: string | undefined,
 ) {
   const wanted = wantedBuilders(config);
   const deadline = started + config.waitTimeoutSeconds * 1000;
@@ -67,8 +69,9 @@ async function claimBuilders(
 
   const claimOne = async (pending: Pending) => {
     const { candidate } = pending;
-    const admission = await admitBuilder(config, ctx, candidate, pending.hostKeys);
+    const admission = await admitBuilder(config, ctx, candidate, pending.hostKeys, coordinatorNix);
     if (admission.kind === "admitted") {
+      for (const line of admission.warnings) warn(ctx, line);
       const member = { ...admission.member, readySeconds: (ctx.now() - started) / 1000 };
       claimed.set(candidate.alias, member);
       say(
@@ -206,11 +209,13 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
   try {
     const session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, false));
     checkpoint();
+    // Builders' daemon protocols are compared with this machine's Nix.
+    const coordinatorNix = await localNixVersion(ctx);
     const started = ctx.now();
     const { claimed, refused, missing } = await inGroup(
       ctx,
       "Find and claim builders",
-      () => claimBuilders(config, ctx, session, started, () => interrupted !== undefined),
+      () => claimBuilders(config, ctx, session, started, () => interrupted !== undefined, coordinatorNix),
     );
     claimedSoFar = claimed;
     checkpoint();
@@ -253,12 +258,12 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     const watchdog = startWatchdog(config, ctx);
     const stopCommand = installStopCommand(config, ctx);
     for (const member of claimed) {
+      const disk = diskText(member.info);
       say(
         ctx,
         `${member.alias} ${member.address} ${member.info.systems.join(",")} ${member.info.cores} cores ` +
-          `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} ready in ${
-            member.readySeconds.toFixed(1)
-          }s`,
+          `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} ` +
+          `${disk === "" ? "" : `${disk}, `}ready in ${member.readySeconds.toFixed(1)}s`,
       );
     }
     const systems = [...new Set(claimed.map((member) => member.info.system))].sort().join(", ");

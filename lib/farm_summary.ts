@@ -1,3 +1,4 @@
+import type { BuilderInfo } from "./builder_info.ts";
 import type { Member } from "./nix_setup.ts";
 
 /** One row per builder for the step summary and the outputs. */
@@ -9,6 +10,29 @@ export interface BuilderRow {
   readonly maxJobs: number;
   readonly features: readonly string[];
   readonly readySeconds: number;
+  /** Where the builder's builds put their temporary folders, and free bytes there and in /nix. */
+  readonly buildDir?: string;
+  readonly buildDirFreeBytes?: number;
+  readonly storeFreeBytes?: number;
+}
+
+/** `68.2 GiB free`, or that it is not known. */
+export function freeText(bytes: number | undefined): string {
+  return bytes === undefined ? "free space unknown" : `${(bytes / 2 ** 30).toFixed(1)} GiB free`;
+}
+
+/** `builds in /mnt/dnb-build (68.2 GiB free), /nix 20.1 GiB free` for a ready line; empty when the builder did not say. */
+export function diskText(info: Pick<BuilderInfo, "disk">): string {
+  if (info.disk === undefined) return "";
+  return `builds in ${info.disk.buildDir} (${freeText(info.disk.buildDirFreeBytes)}), /nix ${
+    freeText(info.disk.storeFreeBytes)
+  }`;
+}
+
+/** A table cell: `68.2 GiB free in /mnt/dnb-build, /nix 20.1 GiB free`. */
+function diskCell(row: BuilderRow): string {
+  if (row.buildDir === undefined) return "-";
+  return `${freeText(row.buildDirFreeBytes)} in ${row.buildDir}, /nix ${freeText(row.storeFreeBytes)}`;
 }
 
 export function builderRows(members: readonly Member[], jobsPerCore: number): BuilderRow[] {
@@ -20,6 +44,11 @@ export function builderRows(members: readonly Member[], jobsPerCore: number): Bu
     maxJobs: member.info.cores * jobsPerCore,
     features: member.info.features,
     readySeconds: Number(member.readySeconds.toFixed(1)),
+    ...(member.info.disk && {
+      buildDir: member.info.disk.buildDir,
+      buildDirFreeBytes: member.info.disk.buildDirFreeBytes,
+      storeFreeBytes: member.info.disk.storeFreeBytes,
+    }),
   }));
 }
 
@@ -33,12 +62,12 @@ export function farmSummary(coordinator: string, rows: readonly BuilderRow[], re
   const lines = [
     `### dnb: ${rows.length} builder(s) ready in ${readySeconds.toFixed(1)} s`,
     "",
-    "| builder | address | systems | cores | max jobs | features | ready after |",
-    "|---|---|---|---:|---:|---|---:|",
+    "| builder | address | systems | cores | max jobs | features | free for builds | ready after |",
+    "|---|---|---|---:|---:|---|---|---:|",
     ...rows.map((row) =>
       `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
         row.features.join(", ") || "-"
-      } | ${row.readySeconds.toFixed(1)} s |`
+      } | ${diskCell(row)} | ${row.readySeconds.toFixed(1)} s |`
     ),
     "",
     "```mermaid",

@@ -148,6 +148,19 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: "unknown install-nix mode", args: [...builder, "--install-nix", "always"], names: "--install-nix" },
   { name: "zero jobs per core", args: [...coordinator, "--jobs-per-core", "0"], names: "--jobs-per-core" },
   { name: "dry-run twin that is not a boolean", args: builder, env: { DNB_DRY_RUN: "maybe" }, names: "DNB_DRY_RUN" },
+  {
+    name: "enable-kvm twin that is not a boolean",
+    args: builder,
+    env: { DNB_ENABLE_KVM: "maybe" },
+    names: "DNB_ENABLE_KVM",
+  },
+  {
+    name: "command in the enable-kvm twin",
+    args: builder,
+    env: { DNB_ENABLE_KVM: "true; udevadm trigger" },
+    names: "DNB_ENABLE_KVM",
+  },
+  { name: "enable-kvm switch given a value", args: [...builder, "--enable-kvm=yes"], names: "--enable-kvm" },
   { name: "stop with a relative state dir", args: ["stop", "--state-dir", "x"], names: "--state-dir" },
   { name: "status with an unknown flag", args: ["status", "--yaml"], names: "--yaml" },
   // As the action passes them: errors name the workflow's input.
@@ -159,6 +172,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
     ["extra_nix_config setting builders", "DNB_EXTRA_NIX_CONFIG", "builders = ssh://evil", "input extra_nix_config"],
     ["tailscale_tags with a semicolon", "DNB_TAGS", "tag:a;reboot", "input tailscale_tags"],
     ["lease below zero", "DNB_LEASE", "-1", "input lease"],
+    ["enable_kvm that is no boolean", "DNB_ENABLE_KVM", "sometimes", "input enable_kvm"],
   ].map(([name, variable, value, names]) => ({
     name: `action ${name}`,
     args: [],
