@@ -8,9 +8,10 @@ import type { BuildSample } from "./usage.ts";
 /** Nix's default log folder (NIX_LOG_DIR) holds one log per derivation it built. */
 export const NIX_DRV_LOG_DIR = "/nix/var/log/nix/drvs";
 
-/** Where build directories live: the daemon's TMPDIR up to Nix 2.29, `<state dir>/builds` since Nix 2.30 and Lix. */
-export function buildDirRoots(env: Readonly<Record<string, string | undefined>>): string[] {
-  return [...new Set([env.TMPDIR || "/tmp", "/tmp", "/nix/var/nix/builds"].map(canonical))];
+/** Where build directories live: the daemon's TMPDIR up to Nix 2.29, `<state dir>/builds` since Nix 2.30 and Lix, and a `build-dir` dnb chose. */
+export function buildDirRoots(env: Readonly<Record<string, string | undefined>>, buildDir?: string): string[] {
+  const roots = [env.TMPDIR || "/tmp", "/tmp", "/nix/var/nix/builds", ...(buildDir ? [buildDir] : [])];
+  return [...new Set(roots.map(canonical))];
 }
 
 const BUILD_DIR_PREFIX = "nix-build-";

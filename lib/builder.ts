@@ -3,9 +3,20 @@ import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { DnbError, EXIT_OK } from "./errors.ts";
 import { readIfExists, writeFileAtomic } from "./files.ts";
-import { notice, say } from "./log.ts";
+import { notice, say, warn } from "./log.ts";
 import { inGroup, writeOutputs } from "./actions.ts";
 import { probeNix } from "./nix_probe.ts";
+import { parseDfAvailable } from "./build_dir.ts";
+import {
+  type BuilderChanges,
+  enableKvm,
+  kvmUsable,
+  noChanges,
+  prepareBuildDir,
+  undoBuilderChanges,
+} from "./builder_setup.ts";
+import { honestFeatures } from "./features.ts";
+import { diskText, freeText } from "./farm_summary.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
 import { joinTailnet, leaveTailnet, NoCredentialsError } from "./tailscale.ts";
@@ -30,14 +41,18 @@ function ageMs(path: string, now: number): number | undefined {
   }
 }
 
-async function statusLine(ctx: Context): Promise<string> {
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+
+async function statusLine(ctx: Context, buildDir: string): Promise<string> {
   const [load] = Deno.loadavg();
   const memory = Deno.systemMemoryInfo();
-  const disk = await ctx.runner.run({ argv: ["df", "-Pk", "/nix"], timeoutMs: 5000 });
-  const freeKb = Number(disk.stdout.trim().split("\n")[1]?.split(/\s+/)[3]);
-  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  const free = async (path: string) => {
+    const disk = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 5000 });
+    return disk.code === 0 ? parseDfAvailable(disk.stdout) : undefined;
+  };
   return `load ${load?.toFixed(2)}, memory ${gib(memory.available)} of ${gib(memory.total)} GiB free, ` +
-    `/nix ${Number.isFinite(freeKb) ? `${gib(freeKb * 1024)} GiB free` : "free space unknown"}`;
+    `/nix ${freeText(await free("/nix"))}` +
+    (buildDir === "/nix" || buildDir.startsWith("/nix/") ? "" : `, ${buildDir} ${freeText(await free(buildDir))}`);
 }
 
 function usageLine(meter: UsageMeter): string {
@@ -64,13 +79,66 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
       // Not there.
     }
   }
+  let signal: string | undefined;
+  const stopListening = ctx.onSignal((received) => signal = received);
+  const changes = noChanges();
+  try {
+    const info = await describeBuilder(config, ctx, changes);
+    if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
+    // Published before joining, so a coordinator that sees the node can claim it at once.
+    writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
+    let session;
+    try {
+      session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
+    } catch (error) {
+      // A fork's pull request gets no secrets: the farm is optional there, so its builders leave quietly.
+      if (error instanceof NoCredentialsError && !config.requireBuilders) {
+        notice(ctx, `${error.message}; this builder is not needed and leaves`);
+        return EXIT_OK;
+      }
+      throw error;
+    }
+    writeOutputs(ctx, { hostname: config.hostname });
+    try {
+      say(
+        ctx,
+        `builder ${config.hostname} ready: ${info.systems.join(",")}, ${info.cores} cores, features ${
+          info.features.join(",") || "-"
+        }, ${diskText(info)}`,
+      );
+      return await waitForCoordinator(config, ctx, info.disk?.buildDir ?? "/tmp", () => signal);
+    } finally {
+      await leaveTailnet(session, ctx, config.stateDir);
+    }
+  } finally {
+    stopListening();
+    await undoBuilderChanges(ctx, config.stateDir, changes);
+  }
+}
+
+/**
+ * What this builder offers, from Nix itself: kvm and nixos-test only when builds can open
+ * /dev/kvm (after --enable-kvm's udev rule, if asked), and where builds' temporary folders go.
+ */
+async function describeBuilder(config: Config, ctx: Context, changes: BuilderChanges): Promise<BuilderInfo> {
+  if (config.enableKvm) changes.kvmRule = await enableKvm(ctx, config.stateDir);
   const nix = await probeNix(ctx);
-  const info: BuilderInfo = {
+  const kvm = await kvmUsable(ctx, nix.buildUsersGroup);
+  const features = honestFeatures(nix.systemFeatures, ctx.platform.os, kvm.usable);
+  const withheld = nix.systemFeatures.filter((feature) => !features.includes(feature));
+  if (withheld.length > 0) {
+    const line = `not offering ${withheld.join(", ")}, which Nix reports: ${kvm.why}`;
+    if (config.enableKvm) warn(ctx, line);
+    else say(ctx, `${line}; --enable-kvm (action input enable_kvm) adds a udev rule that opens it`);
+  }
+  const disk = await prepareBuildDir(ctx, config.stateDir, nix, changes);
+  if (disk.note !== undefined) say(ctx, disk.note);
+  return {
     version: 1,
     hostname: config.hostname,
     system: nix.system,
     systems: [nix.system, ...nix.extraPlatforms.filter((platform) => platform !== nix.system)],
-    features: [...nix.systemFeatures],
+    features,
     cores: nix.cores > 0 ? nix.cores : navigator.hardwareConcurrency,
     memoryBytes: Deno.systemMemoryInfo().total,
     nixVersion: nix.version,
@@ -78,79 +146,67 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
     os: ctx.platform.os,
     arch: ctx.platform.arch,
     startedAt: new Date(ctx.now()).toISOString(),
+    disk: {
+      buildDir: disk.buildDir,
+      buildDirFreeBytes: disk.buildDirFreeBytes,
+      storeFreeBytes: disk.storeFreeBytes,
+    },
   };
-  // Published before joining, so a coordinator that sees the node can claim it at once.
-  writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
+}
+
+/** Waits for `done` (exit 0), the builder timeout or a lapsed lease (exit 1 by throwing), or a signal. */
+async function waitForCoordinator(
+  config: Config,
+  ctx: Context,
+  buildDir: string,
+  signal: () => string | undefined,
+): Promise<number> {
+  const file = (name: (typeof PROTOCOL_FILES)[number]) => `${config.stateDir}/${name}`;
+  say(ctx, `waiting to be claimed (up to ${config.builderTimeoutSeconds}s)`);
+  const started = ctx.now();
+  let claimedAt: number | undefined;
+  let lastStatus = started;
   // Logs and build directories already here were not built for this farm.
-  const watch = new BuildWatch(NIX_DRV_LOG_DIR, buildDirRoots(ctx.env));
+  const watch = new BuildWatch(NIX_DRV_LOG_DIR, buildDirRoots(ctx.env, buildDir));
   let meter: UsageMeter | undefined;
   const sample = (now: number) => {
     if (meter === undefined) return;
     meter = recordSample(meter, watch.look(now));
     writeFileAtomic(file("usage.json"), JSON.stringify(usageOf(meter)) + "\n");
   };
-  let signal: string | undefined;
-  const stopListening = ctx.onSignal((received) => signal = received);
-  let session;
-  try {
-    session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
-  } catch (error) {
-    stopListening();
-    // A fork's pull request gets no secrets: the farm is optional there, so its builders leave quietly.
-    if (error instanceof NoCredentialsError && !config.requireBuilders) {
-      notice(ctx, `${error.message}; this builder is not needed and leaves`);
+  for (;;) {
+    const received = signal();
+    if (received !== undefined) throw new DnbError(`builder stopped by ${received}`);
+    const now = ctx.now();
+    if (ctx.fileExists(file("done"))) {
+      sample(now);
+      say(ctx, `the coordinator released this builder; leaving${meter ? `: ${usageLine(meter)}` : ""}`);
       return EXIT_OK;
     }
-    throw error;
-  }
-  writeOutputs(ctx, { hostname: config.hostname });
-  try {
-    say(
-      ctx,
-      `builder ${config.hostname} ready: ${info.systems.join(",")}, ${info.cores} cores, features ${
-        info.features.join(",") || "-"
-      }`,
-    );
-    say(ctx, `waiting to be claimed (up to ${config.builderTimeoutSeconds}s)`);
-    const started = ctx.now();
-    let claimedAt: number | undefined;
-    let lastStatus = started;
-    for (;;) {
-      if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
-      const now = ctx.now();
-      if (ctx.fileExists(file("done"))) {
+    if (claimedAt === undefined) {
+      const claim = readIfExists(file("claim"));
+      if (claim !== undefined) {
+        claimedAt = now;
+        meter = startMeter(now);
         sample(now);
-        say(ctx, `the coordinator released this builder; leaving${meter ? `: ${usageLine(meter)}` : ""}`);
-        return EXIT_OK;
+        const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
+        say(ctx, `claimed by ${typeof coordinator === "string" ? coordinator : "a coordinator"}`);
+      } else if (now - started > config.builderTimeoutSeconds * 1000) {
+        throw new DnbError(`not claimed within ${config.builderTimeoutSeconds}s`, {
+          hint: "check the coordinator's --builders or --discover-prefix, and that the ACL lets it reach tcp:22",
+        });
       }
-      if (claimedAt === undefined) {
-        const claim = readIfExists(file("claim"));
-        if (claim !== undefined) {
-          claimedAt = now;
-          meter = startMeter(now);
-          sample(now);
-          const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
-          say(ctx, `claimed by ${typeof coordinator === "string" ? coordinator : "a coordinator"}`);
-        } else if (now - started > config.builderTimeoutSeconds * 1000) {
-          throw new DnbError(`not claimed within ${config.builderTimeoutSeconds}s`, {
-            hint: "check the coordinator's --builders or --discover-prefix, and that the ACL lets it reach tcp:22",
-          });
-        }
-      } else {
-        const leaseAge = ageMs(file("lease"), now) ?? now - claimedAt;
-        if (leaseAge > config.leaseSeconds * 1000) {
-          throw new DnbError(`coordinator lost: the lease was not renewed for ${config.leaseSeconds}s`);
-        }
-        if (meter !== undefined && now - meter.lastSampleAt >= SAMPLE_EVERY_MS) sample(now);
+    } else {
+      const leaseAge = ageMs(file("lease"), now) ?? now - claimedAt;
+      if (leaseAge > config.leaseSeconds * 1000) {
+        throw new DnbError(`coordinator lost: the lease was not renewed for ${config.leaseSeconds}s`);
       }
-      if (now - lastStatus >= STATUS_EVERY_MS) {
-        lastStatus = now;
-        say(ctx, await statusLine(ctx));
-      }
-      await ctx.sleep(TICK_MS);
+      if (meter !== undefined && now - meter.lastSampleAt >= SAMPLE_EVERY_MS) sample(now);
     }
-  } finally {
-    stopListening();
-    await leaveTailnet(session, ctx, config.stateDir);
+    if (now - lastStatus >= STATUS_EVERY_MS) {
+      lastStatus = now;
+      say(ctx, await statusLine(ctx, buildDir));
+    }
+    await ctx.sleep(TICK_MS);
   }
 }

@@ -41,6 +41,12 @@ export const builderInfoSchema = z.object({
   os: z.string().max(32),
   arch: z.string().max(32),
   startedAt: z.string().max(40),
+  /** Where builds' temporary folders go, and free space there and in /nix (absent: the builder did not say). */
+  disk: z.object({
+    buildDir: z.string().max(4096).regex(/^\/[^\s]*$/, { error: "buildDir must be an absolute path without spaces" }),
+    buildDirFreeBytes: z.number().int().nonnegative().optional(),
+    storeFreeBytes: z.number().int().nonnegative().optional(),
+  }).optional(),
 });
 
 export type BuilderInfo = z.infer<typeof builderInfoSchema>;

@@ -40,6 +40,8 @@ export interface Config {
   readonly tailscaleBin?: string;
   readonly installNix: InstallNixMode;
   readonly jobsPerCore: number;
+  /** Builder: install a udev rule so Nix's build users can open /dev/kvm (GitHub's runners need it). */
+  readonly enableKvm: boolean;
   readonly authKey?: AuthKey;
   /** Keyless join: Tailscale workload identity federation with the CI's OIDC token. */
   readonly federated?: FederatedIdentity;
@@ -350,6 +352,7 @@ export function loadConfig(sources: ConfigSources): Config {
     installNix: readOption(sources, "--install-nix", z.enum(["auto", "never"], { error: "must be auto or never" })) ??
       "auto",
     jobsPerCore: readOption(sources, "--jobs-per-core", wholeNumber(1, 64)) ?? 2,
+    enableKvm: readOption(sources, "--enable-kvm", booleanText) ?? false,
     authKey: readAuthKey(sources),
     federated: readFederatedIdentity(sources),
     minBuilders: minBuilders ?? wantedCount,

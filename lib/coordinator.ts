@@ -15,7 +15,7 @@ import {
 } from "./files.ts";
 import { notice, say, warn } from "./log.ts";
 import { inGroup, writeOutputs, writeSummary } from "./actions.ts";
-import { builderRows, coordinatorOutputs, farmSummary } from "./farm_summary.ts";
+import { builderRows, coordinatorOutputs, diskText, farmSummary } from "./farm_summary.ts";
 import { MACHINES_FILE } from "./nix_config.ts";
 import { describeLink, relayWarning } from "./link_quality.ts";
 import { type Cluster, stoppedFile, watchdogPidFile, writeCluster } from "./cluster.ts";
@@ -24,6 +24,7 @@ import { dirname } from "node:path";
 import { stopWatchdog } from "./watchdog.ts";
 import { signalDone } from "./remote.ts";
 import { type Member, restartNixDaemon, writeNixFiles, writeSshState } from "./nix_setup.ts";
+import { localNixVersion } from "./nix_probe.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
 import { joinTailnet, NoCredentialsError, type TailnetSession, tailnetStatus } from "./tailscale.ts";
@@ -54,6 +55,7 @@ async function claimBuilders(
   session: TailnetSession,
   started: number,
   interrupted: () => boolean,
+  coordinatorNix: string | undefined,
 ) {
   const wanted = wantedBuilders(config);
   const deadline = started + config.waitTimeoutSeconds * 1000;
@@ -68,8 +70,9 @@ async function claimBuilders(
 
   const claimOne = async (pending: Pending) => {
     const { candidate } = pending;
-    const admission = await admitBuilder(config, ctx, candidate, pending.hostKeys);
+    const admission = await admitBuilder(config, ctx, candidate, pending.hostKeys, coordinatorNix);
     if (admission.kind === "admitted") {
+      for (const line of admission.warnings) warn(ctx, line);
       const member = { ...admission.member, readySeconds: (ctx.now() - started) / 1000 };
       claimed.set(candidate.alias, member);
       say(
@@ -218,11 +221,13 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
       throw error;
     }
     checkpoint();
+    // Builders' daemon protocols are compared with this machine's Nix.
+    const coordinatorNix = await localNixVersion(ctx);
     const started = ctx.now();
     const { claimed, refused, missing } = await inGroup(
       ctx,
       "Find and claim builders",
-      () => claimBuilders(config, ctx, session, started, () => interrupted !== undefined),
+      () => claimBuilders(config, ctx, session, started, () => interrupted !== undefined, coordinatorNix),
     );
     claimedSoFar = claimed;
     checkpoint();
@@ -284,12 +289,14 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     for (const member of claimed) {
       const node = peers.find((peer) => peer.ipv4 === member.address);
       links.set(member.alias, describeLink(node));
+      const disk = diskText(member.info);
       say(
         ctx,
         `${member.alias} ${member.address} ${member.info.systems.join(",")} ${member.info.cores} cores ` +
-          `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} link ${
-            links.get(member.alias)
-          } ready in ${member.readySeconds.toFixed(1)}s`,
+          `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} ` +
+          `link ${links.get(member.alias)}, ${disk === "" ? "" : `${disk}, `}ready in ${
+            member.readySeconds.toFixed(1)
+          }s`,
       );
       const relayed = relayWarning(member.alias, node);
       if (relayed !== undefined) warn(ctx, relayed);

@@ -1,3 +1,4 @@
+import type { BuilderInfo } from "./builder_info.ts";
 import type { Member } from "./nix_setup.ts";
 
 /** One row per builder for the step summary and the outputs. */
@@ -11,6 +12,29 @@ export interface BuilderRow {
   readonly readySeconds: number;
   /** How the coordinator reaches it: direct, relayed (DERP iad) or unknown. */
   readonly link: string;
+  /** Where the builder's builds put their temporary folders, and free bytes there and in /nix. */
+  readonly buildDir?: string;
+  readonly buildDirFreeBytes?: number;
+  readonly storeFreeBytes?: number;
+}
+
+/** `68.2 GiB free`, or that it is not known. */
+export function freeText(bytes: number | undefined): string {
+  return bytes === undefined ? "free space unknown" : `${(bytes / 2 ** 30).toFixed(1)} GiB free`;
+}
+
+/** `builds in /mnt/dnb-build (68.2 GiB free), /nix 20.1 GiB free` for a ready line; empty when the builder did not say. */
+export function diskText(info: Pick<BuilderInfo, "disk">): string {
+  if (info.disk === undefined) return "";
+  return `builds in ${info.disk.buildDir} (${freeText(info.disk.buildDirFreeBytes)}), /nix ${
+    freeText(info.disk.storeFreeBytes)
+  }`;
+}
+
+/** A table cell: `68.2 GiB free in /mnt/dnb-build, /nix 20.1 GiB free`. */
+function diskCell(row: BuilderRow): string {
+  if (row.buildDir === undefined) return "-";
+  return `${freeText(row.buildDirFreeBytes)} in ${row.buildDir}, /nix ${freeText(row.storeFreeBytes)}`;
 }
 
 export function builderRows(
@@ -27,6 +51,11 @@ export function builderRows(
     features: member.info.features,
     readySeconds: Number(member.readySeconds.toFixed(1)),
     link: links.get(member.alias) ?? "unknown",
+    ...(member.info.disk && {
+      buildDir: member.info.disk.buildDir,
+      buildDirFreeBytes: member.info.disk.buildDirFreeBytes,
+      storeFreeBytes: member.info.disk.storeFreeBytes,
+    }),
   }));
 }
 
@@ -40,12 +69,12 @@ export function farmSummary(coordinator: string, rows: readonly BuilderRow[], re
   const lines = [
     `### dnb: ${rows.length} builder(s) ready in ${readySeconds.toFixed(1)} s`,
     "",
-    "| builder | address | systems | cores | max jobs | features | link | ready after |",
-    "|---|---|---|---:|---:|---|---|---:|",
+    "| builder | address | systems | cores | max jobs | features | link | free for builds | ready after |",
+    "|---|---|---|---:|---:|---|---|---|---:|",
     ...rows.map((row) =>
       `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
         row.features.join(", ") || "-"
-      } | ${row.link} | ${row.readySeconds.toFixed(1)} s |`
+      } | ${row.link} | ${diskCell(row)} | ${row.readySeconds.toFixed(1)} s |`
     ),
     "",
     "```mermaid",

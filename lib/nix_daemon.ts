@@ -10,3 +10,20 @@ export function daemonRestartArgv(os: string): string[] | undefined {
 export function storePingArgv(storeUri: string, nix = "nix"): string[] {
   return [nix, "--extra-experimental-features", "nix-command", "store", "ping", "--store", storeUri];
 }
+
+/** What `nix store ping` says about the store it reached; lines a Nix too old to print them leave undefined. */
+export interface StorePing {
+  /** The remote daemon's Nix version (protocol 1.33 and later, Nix 2.7 on). */
+  readonly version?: string;
+  /** Whether the daemon trusts the connecting user (protocol 1.35 and later, Nix 2.15 on, on both sides). */
+  readonly trusted?: boolean;
+}
+
+/** Parses the notice lines `Version: 2.24.9` and `Trusted: 1` that `nix store ping` prints on stderr. */
+export function parseStorePing(output: string): StorePing {
+  const trusted = /^Trusted: ([01])\s*$/m.exec(output)?.[1];
+  return {
+    version: /^Version: ([0-9][0-9A-Za-z.+_-]*)\s*$/m.exec(output)?.[1],
+    trusted: trusted === undefined ? undefined : trusted === "1",
+  };
+}

@@ -10,6 +10,13 @@ export interface NixSettings {
   readonly systemFeatures: readonly string[];
   /** Nix's `cores` setting; 0 means all. */
   readonly cores: number;
+  /** The group whose members run builds; empty when builds run as the Nix process's own user. */
+  readonly buildUsersGroup: string;
+  /**
+   * Nix's `build-dir` setting: undefined when this Nix has no such setting (before 2.22), null when
+   * it is not set (Nix's default applies), else the directory builds' temporary folders go in.
+   */
+  readonly buildDir: string | null | undefined;
 }
 
 const setting = <T extends z.ZodType>(value: T) => z.object({ value }).optional();
@@ -18,6 +25,8 @@ const configSchema = z.object({
   "extra-platforms": setting(z.array(z.string())),
   "system-features": setting(z.array(z.string())),
   cores: setting(z.number()),
+  "build-users-group": setting(z.string()),
+  "build-dir": setting(z.string().nullable()),
 });
 
 /** Parses `nix config show --json` (or `nix show-config --json` on older Nix). */
@@ -28,6 +37,9 @@ export function parseNixConfig(json: string): NixSettings {
     extraPlatforms: parsed["extra-platforms"]?.value ?? [],
     systemFeatures: parsed["system-features"]?.value ?? [],
     cores: parsed.cores?.value ?? 0,
+    buildUsersGroup: parsed["build-users-group"]?.value ?? "",
+    // An empty path is how an unset optional setting may print; either way Nix's default applies.
+    buildDir: parsed["build-dir"] === undefined ? undefined : parsed["build-dir"].value || null,
   };
 }
 
@@ -59,6 +71,19 @@ const PROFILE_DAEMON = "/nix/var/nix/profiles/default/bin/nix-daemon";
 export interface NixProbe extends NixSettings {
   readonly version: string;
   readonly daemonPath: string;
+}
+
+/** This machine's Nix version, or undefined where there is no Nix (the coordinator compares it with builders'). */
+export async function localNixVersion(ctx: Context): Promise<string | undefined> {
+  const nix = findOnPath("nix", ctx.env.PATH ?? "");
+  if (nix === undefined) return undefined;
+  const result = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
+  if (result.code !== 0) return undefined;
+  try {
+    return parseNixVersion(result.stdout);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function probeNix(ctx: Context): Promise<NixProbe> {

@@ -8,7 +8,7 @@ import { knownHostsLines, preferredHostKey } from "./host_keys.ts";
 import { type MachineEntry, machinesFile, machinesLine } from "./machines_file.ts";
 import { upsertBlock } from "./managed_block.ts";
 import { MACHINES_FILE, nixConfBlockBody, nixConfTarget } from "./nix_config.ts";
-import { daemonRestartArgv, storePingArgv } from "./nix_daemon.ts";
+import { daemonRestartArgv, parseStorePing, type StorePing, storePingArgv } from "./nix_daemon.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "./ssh_config.ts";
 
 /** A claimed builder: where it is, the keys pinned for it and what it said it offers. */
@@ -115,17 +115,23 @@ export async function restartNixDaemon(ctx: Context): Promise<boolean> {
 
 /**
  * Asks a builder, as root and over the same ssh entries Nix will use, whether it answers as a Nix
- * store over ssh-ng. NIX_SSHOPTS points ssh at dnb's own config, so this runs before any system file changes.
+ * store over ssh-ng, and what it says about itself (its daemon's version, whether it trusts us).
+ * NIX_SSHOPTS points ssh at dnb's own config, so this runs before any system file changes.
  */
 export async function pingStore(
   settings: FarmSettings,
   ctx: Context,
   member: Member,
-): Promise<{ ok: boolean; reason: string }> {
+): Promise<{ ok: boolean; reason: string } & StorePing> {
   const result = await ctx.runner.run({
     argv: storePingArgv(storeUri(settings, member)),
     env: { ...ctx.env, NIX_SSHOPTS: `-F ${privateSshConfig(settings.stateDir)}` } as Record<string, string>,
     timeoutMs: 60_000,
   });
-  return { ok: result.code === 0 && !result.timedOut, reason: result.stderr.trim().split("\n").pop() ?? "" };
+  // Nix prints these as notices on stderr; stdout is read too in case a version moves them.
+  return {
+    ok: result.code === 0 && !result.timedOut,
+    reason: result.stderr.trim().split("\n").pop() ?? "",
+    ...parseStorePing(`${result.stderr}\n${result.stdout}`),
+  };
 }

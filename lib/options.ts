@@ -45,6 +45,10 @@ export const ROLE_OPTIONS = [
   { flag: "--tailscale-bin", value: "<path>", description: "the tailscale CLI to use" },
   { flag: "--install-nix", value: "<mode>", description: "auto or never" },
   { flag: "--jobs-per-core", value: "<n>", description: "coordinator: Nix jobs per builder core" },
+  {
+    flag: "--enable-kvm",
+    description: "builder: let Nix's build users open /dev/kvm (a udev rule, removed on exit)",
+  },
   { flag: "--authkey-file", value: "<path>", description: "file holding the auth key (else TS_AUTHKEY)" },
   {
     flag: "--oauth-client-id",
@@ -84,6 +88,7 @@ export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
   "--lease": "lease",
   "--ssh-user": "ssh_user",
   "--extra-nix-config": "extra_nix_config",
+  "--enable-kvm": "enable_kvm",
   "--dry-run": "dry_run",
   "--min-builders": "min_builders",
   "--require-builders": "require_builders",

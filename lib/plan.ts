@@ -1,5 +1,7 @@
 import type { Config } from "./config.ts";
 import type { MachineFacts, Program } from "./facts.ts";
+import { NIX_BUILDS_DIR } from "./build_dir.ts";
+import { KVM_DEVICE, KVM_RULE, KVM_RULES_FILE, UDEV_APPLY } from "./features.ts";
 import { knownHostsLines } from "./host_keys.ts";
 import { MACHINES_HEADER, machinesLineTemplate } from "./machines_file.ts";
 import { upsertBlock } from "./managed_block.ts";
@@ -136,8 +138,29 @@ function builderSteps(config: Config, facts: MachineFacts): PlanStep[] {
     os: facts.os,
     arch: facts.arch,
     startedAt: "<time>",
+    disk: { buildDir: "<build-dir>", buildDirFreeBytes: "<df>", storeFreeBytes: "<df /nix/store>" },
+  };
+  const kvmRule: PlannedFile = {
+    path: KVM_RULES_FILE,
+    mode: "0644",
+    change: "create, removed when the builder exits",
+    content: KVM_RULE,
   };
   return [
+    step("Describe this builder", {
+      notes: [
+        ...(config.enableKvm
+          ? [`--enable-kvm: on Linux with ${KVM_DEVICE}, write the udev rule below and apply it`]
+          : []),
+        `features: Nix's own system-features; on Linux kvm and nixos-test only if ${KVM_DEVICE} opens read-write ` +
+        "as a build user (setpriv … sh -c 'exec 3<>/dev/kvm')",
+        "build dir: on Linux with Nix 2.22 or later and no build-dir of the user's, `build-dir = <dir>` in a " +
+        "marked block of nix.conf, on the local file system with the most free space (df -PkT): " +
+        `${NIX_BUILDS_DIR} on the store's, else <mount point>/dnb-build; put back when the builder exits`,
+      ],
+      commands: config.enableKvm ? UDEV_APPLY : [],
+      files: config.enableKvm ? [kvmRule] : [],
+    }),
     step("Publish what this builder offers", {
       files: [{
         path: `${config.stateDir}/info.json`,
@@ -150,11 +173,14 @@ function builderSteps(config: Config, facts: MachineFacts): PlanStep[] {
       notes: [
         `unclaimed after ${config.builderTimeoutSeconds}s: exit 1`,
         `claimed: exit 0 when ${config.stateDir}/done appears; exit 1 ("coordinator lost") when ${config.stateDir}/lease is older than ${config.leaseSeconds}s`,
-        "a status line every 60 s (CPU, memory, /nix disk)",
+        "a status line every 60 s (CPU, memory, free space in /nix and the build dir)",
       ],
     }),
-    step("Leave the tailnet (on every exit path, signals included)", {
-      commands: [tailscaleLogoutArgv(bin, tailscaledPaths(config.stateDir).socket)],
+    step("Leave the tailnet and put back every file (on every exit path, signals included)", {
+      commands: [
+        tailscaleLogoutArgv(bin, tailscaledPaths(config.stateDir).socket),
+        ...(config.enableKvm ? UDEV_APPLY : []),
+      ],
     }),
   ];
 }

@@ -5,6 +5,7 @@ import type { Context } from "./context.ts";
 import { findCandidates } from "./discovery.ts";
 import { readIfExists, removeIfPresent } from "./files.ts";
 import { say, warn } from "./log.ts";
+import { localNixVersion } from "./nix_probe.ts";
 import { privateSshConfig, writeNixFiles, writeSshState } from "./nix_setup.ts";
 import { HEARTBEAT_SCRIPT, remoteArgv } from "./protocol.ts";
 import { readSession, tailnetStatus } from "./tailscale.ts";
@@ -60,6 +61,7 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
   const refused = new Set<string>();
   const session = readSession(stateDir);
   const intervalMs = Math.max(1000, settings.leaseSeconds * 250);
+  const coordinatorNix = await localNixVersion(ctx);
   let stopping: string | undefined;
   const stopListening = ctx.onSignal((signal) => stopping = signal);
   say(ctx, `watchdog: renewing ${builders.length} lease(s) every ${intervalMs / 1000}s`);
@@ -98,11 +100,12 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
         }
         if (hostKeys.length === 0) continue;
         writeSshState(settings, [...builders, { alias: candidate.alias, address: candidate.node.ipv4, hostKeys }]);
-        const admission = await admitBuilder(settings, ctx, candidate, hostKeys);
+        const admission = await admitBuilder(settings, ctx, candidate, hostKeys, coordinatorNix);
         if (admission.kind === "refused") {
           refused.add(candidate.alias);
           warn(ctx, `watchdog: refusing late builder ${candidate.alias}: ${admission.reason}`);
         } else if (admission.kind === "admitted") {
+          for (const line of admission.warnings) warn(ctx, `watchdog: ${line}`);
           const now = new Date(ctx.now()).toISOString();
           builders = [...builders, {
             ...admission.member,

@@ -148,6 +148,19 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: "unknown install-nix mode", args: [...builder, "--install-nix", "always"], names: "--install-nix" },
   { name: "zero jobs per core", args: [...coordinator, "--jobs-per-core", "0"], names: "--jobs-per-core" },
   { name: "dry-run twin that is not a boolean", args: builder, env: { DNB_DRY_RUN: "maybe" }, names: "DNB_DRY_RUN" },
+  {
+    name: "enable-kvm twin that is not a boolean",
+    args: builder,
+    env: { DNB_ENABLE_KVM: "maybe" },
+    names: "DNB_ENABLE_KVM",
+  },
+  {
+    name: "command in the enable-kvm twin",
+    args: builder,
+    env: { DNB_ENABLE_KVM: "true; udevadm trigger" },
+    names: "DNB_ENABLE_KVM",
+  },
+  { name: "enable-kvm switch given a value", args: [...builder, "--enable-kvm=yes"], names: "--enable-kvm" },
   { name: "stop with a relative state dir", args: ["stop", "--state-dir", "x"], names: "--state-dir" },
   { name: "status with an unknown flag", args: ["status", "--yaml"], names: "--yaml" },
   {
@@ -197,6 +210,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
     ["lease below zero", "DNB_LEASE", "-1", "input lease"],
     ["min_builders above the builders wanted", "DNB_MIN_BUILDERS", "2", "input min_builders"],
     ["oauth_client_id with a space", "DNB_OAUTH_CLIENT_ID", "T abc", "input oauth_client_id"],
+    ["enable_kvm that is no boolean", "DNB_ENABLE_KVM", "sometimes", "input enable_kvm"],
   ].map(([name, variable, value, names]) => ({
     name: `action ${name}`,
     args: [],

@@ -48,7 +48,17 @@ farmTest(
       assert.match(outputs.ready_seconds!, /^\d+\.\d$/);
       assert.equal(outputs.hostname, "coord");
 
-      assert.match(summary, /\| builder \| address \| systems \| cores \| max jobs \| features \| ready after \|/);
+      assert.match(
+        summary,
+        /\| builder \| address \| systems \| cores \| max jobs \| features \| link \| free for builds \| ready after \|/,
+      );
+      // Each builder's free space, where its builds go (Nix 2.8: /tmp) and in /nix.
+      assert.match(
+        summary,
+        /\| b1 \| .* \| unknown \| \d+\.\d GiB free in \/tmp, \/nix \d+\.\d GiB free \| [\d.]+ s \|/,
+      );
+      const rows = JSON.parse(outputs.builders!) as { buildDir?: string; buildDirFreeBytes?: number }[];
+      assert.ok(rows.every((row) => row.buildDir === "/tmp" && row.buildDirFreeBytes! > 0));
       assert.match(summary, /\| b1 \| 100\.64\.0\.11 \| x86_64-linux/);
       assert.match(summary, /\| b2 \| 100\.64\.0\.12 \| aarch64-linux \|/);
       assert.match(summary, /```mermaid\ngraph LR\n/);

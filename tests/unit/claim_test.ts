@@ -47,6 +47,8 @@ Deno.test("an invalid or absurd info.json is refused with the reason", async (t)
     ["wrong protocol version", { ...info, version: 2 }, /version/],
     ["an array", [info], /top level/],
     ["relative daemon", { ...info, nixDaemon: "nix-daemon" }, /nixDaemon must be an absolute path/],
+    ["relative build dir", { ...info, disk: { buildDir: "tmp" } }, /disk\.buildDir: buildDir must be an absolute path/],
+    ["negative free space", { ...info, disk: { buildDir: "/tmp", storeFreeBytes: -1 } }, /disk\.storeFreeBytes/],
   ];
   for (const [name, body, reason] of cases) {
     await t.step(name, async () => {

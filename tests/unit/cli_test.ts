@@ -113,6 +113,18 @@ Deno.test("a builder dry run joins with Tailscale SSH and publishes info.json", 
   assert.match(plan, /nix: not found and --install-nix is never: the run would stop here/);
 });
 
+Deno.test("a builder dry run with --enable-kvm shows the udev rule and udevadm, before and after, and runs nothing", async () => {
+  const ctx = testContext({ env: { DNB_INSTALL_NIX: "never", DNB_ENABLE_KVM: "true" } });
+  assert.equal(await runCli(["--role", "builder", "--dry-run", "--hostname", "b1"], "dnb", ctx), 0);
+  const plan = ctx.stdout.join("");
+  assert.match(
+    plan,
+    /file \/etc\/udev\/rules\.d\/99-dnb-kvm\.rules \(0644; create, removed when the builder exits\):\n(?: {3}\| #.*\n) {3}\| KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS\+="static_node=kvm"\n/,
+  );
+  assert.equal(plan.match(/\$ udevadm control --reload-rules\n {3}\$ udevadm trigger --name-match=kvm\n/g)?.length, 2);
+  assert.deepEqual(ctx.runner.calls, []);
+});
+
 Deno.test("a builder on a machine without Nix stops before joining the tailnet", async () => {
   const stateDir = Deno.makeTempDirSync({ prefix: "dnb-cli-" });
   try {

@@ -36,6 +36,7 @@ Deno.test("defaults for a builder off GitHub", () => {
   assert.equal(config.installNix, "auto");
   assert.equal(config.jobsPerCore, 2);
   assert.equal(config.dryRun, false);
+  assert.equal(config.enableKvm, false);
   assert.equal(config.authKey, undefined);
   assert.ok(Object.isFrozen(config));
 });
@@ -47,6 +48,18 @@ Deno.test("a flag beats its env twin, which beats the default", () => {
   assert.equal(config.builderTimeoutSeconds, 900);
   assert.equal(config.leaseSeconds, 30);
   assert.equal(config.waitTimeoutSeconds, 960);
+});
+
+Deno.test("--enable-kvm: the switch, or its twin as the action passes enable_kvm", () => {
+  assert.equal(loadConfig(sources({ "--role": "builder", "--enable-kvm": true })).enableKvm, true);
+  assert.equal(loadConfig(sources({ "--role": "builder" }, { DNB_ENABLE_KVM: "true" })).enableKvm, true);
+  assert.equal(loadConfig(sources({ "--role": "builder" }, { DNB_ENABLE_KVM: "false" })).enableKvm, false);
+  assert.throws(
+    () => loadConfig(sources({ "--role": "builder" }, { DNB_FROM_ACTION: "true", DNB_ENABLE_KVM: "on" })),
+    (error: unknown) =>
+      error instanceof InputError &&
+      /input enable_kvm \(DNB_ENABLE_KVM\) "on": must be true or false/.test(error.message),
+  );
 });
 
 Deno.test("an empty env twin counts as not given (the action passes unset inputs that way)", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { renderOutputs } from "../../lib/actions.ts";
-import { coordinatorOutputs, farmSummary } from "../../lib/farm_summary.ts";
+import { coordinatorOutputs, diskText, farmSummary } from "../../lib/farm_summary.ts";
 
 const rows = [
   {
@@ -12,6 +12,9 @@ const rows = [
     features: ["kvm"],
     readySeconds: 1.2,
     link: "direct",
+    buildDir: "/mnt/dnb-build",
+    buildDirFreeBytes: 68.2 * 2 ** 30,
+    storeFreeBytes: 20 * 2 ** 30,
   },
   {
     name: "mac",
@@ -31,10 +34,11 @@ Deno.test("the step summary has a row per builder and a diagram of the farm", ()
     [
       "### dnb: 2 builder(s) ready in 2.5 s",
       "",
-      "| builder | address | systems | cores | max jobs | features | link | ready after |",
-      "|---|---|---|---:|---:|---|---|---:|",
-      "| nix-builder-1-1-linux-x64-a1 | 100.64.0.11 | x86_64-linux | 4 | 8 | kvm | direct | 1.2 s |",
-      "| mac | 100.64.0.12 | aarch64-darwin, x86_64-darwin | 3 | 6 | - | relayed (DERP iad) | 2.5 s |",
+      "| builder | address | systems | cores | max jobs | features | link | free for builds | ready after |",
+      "|---|---|---|---:|---:|---|---|---|---:|",
+      "| nix-builder-1-1-linux-x64-a1 | 100.64.0.11 | x86_64-linux | 4 | 8 | kvm | direct | " +
+      "68.2 GiB free in /mnt/dnb-build, /nix 20.0 GiB free | 1.2 s |",
+      "| mac | 100.64.0.12 | aarch64-darwin, x86_64-darwin | 3 | 6 | - | relayed (DERP iad) | - | 2.5 s |",
       "",
       "```mermaid",
       "graph LR",
@@ -57,4 +61,15 @@ Deno.test("outputs: builders as JSON, every system once, the machines file, read
     renderOutputs({ machines: outputs.machines!, hostname: "coord-1" }, "EOF_1"),
     "machines<<EOF_1\nline1\nline2\n\nEOF_1\nhostname<<EOF_1\ncoord-1\nEOF_1\n",
   );
+});
+
+Deno.test("a ready line names each builder's build folder and its free space, or says it is unknown", () => {
+  const disk = { buildDir: "/mnt/dnb-build", buildDirFreeBytes: 68.2 * 2 ** 30, storeFreeBytes: 20 * 2 ** 30 };
+  assert.equal(diskText({ disk }), "builds in /mnt/dnb-build (68.2 GiB free), /nix 20.0 GiB free");
+  assert.equal(
+    diskText({ disk: { buildDir: "/tmp" } }),
+    "builds in /tmp (free space unknown), /nix free space unknown",
+  );
+  // A builder that does not say (an older dnb) adds nothing to its line.
+  assert.equal(diskText({}), "");
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { findOnPath } from "../../lib/facts.ts";
 import { parseNixConfig, parseNixVersion } from "../../lib/nix_probe.ts";
 
 Deno.test("Nix's own system, extra platforms, features and cores are read from its JSON config", () => {
@@ -14,13 +15,43 @@ Deno.test("Nix's own system, extra platforms, features and cores are read from i
     extraPlatforms: ["x86_64-darwin"],
     systemFeatures: ["apple-virt", "benchmark", "big-parallel", "nixos-test"],
     cores: 0,
+    buildUsersGroup: "",
+    buildDir: undefined,
   });
   assert.deepEqual(parseNixConfig(JSON.stringify({ system: { value: "x86_64-linux" } })), {
     system: "x86_64-linux",
     extraPlatforms: [],
     systemFeatures: [],
     cores: 0,
+    buildUsersGroup: "",
+    buildDir: undefined,
   });
+});
+
+Deno.test("the build users group and build-dir: absent before Nix 2.22, null when unset, else the path", () => {
+  const withSettings = (extra: Record<string, unknown>) =>
+    parseNixConfig(JSON.stringify({ system: { value: "x86_64-linux" }, ...extra }));
+  // Nix 2.8 (Debian): a build users group, no build-dir setting at all.
+  const old = withSettings({ "build-users-group": { value: "nixbld" } });
+  assert.equal(old.buildUsersGroup, "nixbld");
+  assert.equal(old.buildDir, undefined);
+  assert.equal(withSettings({ "build-dir": { value: null } }).buildDir, null);
+  assert.equal(withSettings({ "build-dir": { value: "" } }).buildDir, null);
+  assert.equal(withSettings({ "build-dir": { value: "/mnt/b" } }).buildDir, "/mnt/b");
+});
+
+Deno.test({
+  name: "the real Nix here parses, and has build-dir exactly when it is 2.22 or later",
+  ignore: findOnPath("nix", Deno.env.get("PATH") ?? "") === undefined,
+  fn: async () => {
+    const run = async (args: string[]) =>
+      new TextDecoder().decode((await new Deno.Command("nix", { args }).output()).stdout);
+    const settings = parseNixConfig(
+      await run(["--extra-experimental-features", "nix-command", "show-config", "--json"]),
+    );
+    const [, minor] = parseNixVersion(await run(["--version"])).split(".").map(Number);
+    assert.equal(settings.buildDir !== undefined, minor! >= 22);
+  },
 });
 
 Deno.test("Nix versions from upstream, Debian and Determinate", () => {

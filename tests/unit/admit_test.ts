@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { admitBuilder } from "../../lib/admit.ts";
+import type { FarmSettings } from "../../lib/cluster.ts";
+import type { Candidate } from "../../lib/discovery.ts";
+import { FakeRunner } from "../support/fake_runner.ts";
+import { testContext } from "../support/context.ts";
+
+const settings: FarmSettings = {
+  hostname: "coord",
+  stateDir: "/tmp/dnb",
+  sshUser: "root",
+  sshKey: undefined,
+  jobsPerCore: 2,
+  leaseSeconds: 120,
+  builderStateDir: "/tmp/dnb",
+  extraNixConfig: [],
+  probeConcurrency: 16,
+};
+
+const candidate: Candidate = {
+  alias: "b1",
+  node: {
+    id: "n1",
+    hostName: "b1",
+    dnsName: "b1.tail.ts.net.",
+    shortName: "b1",
+    ipv4: "100.64.0.11",
+    tags: ["tag:nix-builder"],
+    online: true,
+    os: "linux",
+    sshHostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderKey"],
+    path: "direct",
+  },
+};
+
+const info = {
+  version: 1,
+  hostname: "b1",
+  system: "x86_64-linux",
+  systems: ["x86_64-linux"],
+  features: ["big-parallel"],
+  cores: 4,
+  memoryBytes: 16e9,
+  nixVersion: "2.24.9",
+  nixDaemon: "/nix/var/nix/profiles/default/bin/nix-daemon",
+  os: "linux",
+  arch: "x86_64",
+  startedAt: "2026-11-25T05:00:00.000Z",
+  disk: { buildDir: "/mnt/dnb-build", buildDirFreeBytes: 73e9, storeFreeBytes: 21e9 },
+};
+
+/** A builder that claims fine and whose `nix store ping` prints `pingStderr`. */
+function admit(pingStderr: string, coordinatorNix: string | undefined) {
+  const runner = new FakeRunner([
+    { when: (argv) => argv[0] === "ssh", stdout: JSON.stringify(info) },
+    { when: (argv) => argv.includes("ping"), stderr: pingStderr },
+  ]);
+  return admitBuilder(settings, { ...testContext(), runner }, candidate, candidate.node.sshHostKeys, coordinatorNix);
+}
+
+Deno.test("a builder that does not trust the ssh user is refused, with the fix", async () => {
+  const admission = await admit("Store URL: ssh-ng://root@b1\nVersion: 2.24.9\nTrusted: 0\n", "2.24.9");
+  assert.equal(admission.kind, "refused");
+  assert.match(
+    admission.kind === "refused" ? admission.reason : "",
+    /^its Nix does not trust root \(nix store ping says Trusted: 0\).*set trusted-users = root in the builder's nix\.conf$/,
+  );
+});
+
+Deno.test("Trusted: 1, or a Nix too old to say (2.8 prints no Trusted line), is admitted without a word", async () => {
+  for (
+    const stderr of ["Store URL: ssh-ng://root@b1\nVersion: 2.24.9\nTrusted: 1\n", "Store URL: ssh-ng://root@b1\n"]
+  ) {
+    const admission = await admit(stderr, "2.24.9");
+    assert.equal(admission.kind, "admitted", stderr);
+    assert.deepEqual(admission.kind === "admitted" ? admission.warnings : undefined, []);
+    assert.deepEqual(admission.kind === "admitted" ? admission.member.info : undefined, info);
+  }
+});
+
+Deno.test("a daemon protocol other than the coordinator's is a warning naming the builder", async () => {
+  // The daemon that answered says 2.8.0, whatever info.json's `nix --version` said.
+  const admission = await admit("Store URL: ssh-ng://root@b1\nVersion: 2.8.0\n", "2.24.9");
+  assert.equal(admission.kind, "admitted");
+  const warnings = admission.kind === "admitted" ? admission.warnings : [];
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0]!,
+    /^b1 runs Nix 2\.8\.0 \(daemon protocol 1\.34\) and this coordinator Nix 2\.24\.9 \(1\.38\)/,
+  );
+  // No Version line: info.json's version is compared; no Nix here: nothing to compare.
+  const fromInfo = await admit("", "2.18.1");
+  assert.match(
+    fromInfo.kind === "admitted" ? fromInfo.warnings[0] ?? "" : "",
+    /b1 runs Nix 2\.24\.9 \(daemon protocol 1\.38\)/,
+  );
+  const unknown = await admit("Version: 2.8.0\n", undefined);
+  assert.deepEqual(unknown.kind === "admitted" ? unknown.warnings : undefined, []);
+});

@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import {
+  type BuildDirDeps,
+  enableKvm,
+  kvmUsable,
+  noChanges,
+  prepareBuildDir,
+  undoBuilderChanges,
+} from "../../lib/builder_setup.ts";
+import { KVM_RULE } from "../../lib/features.ts";
+import { NIX_DAEMON_SOCKET } from "../../lib/facts.ts";
+import type { NixProbe } from "../../lib/nix_probe.ts";
+import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
+import { testContext } from "../support/context.ts";
+
+function sandbox(): { root: string; state: string; [Symbol.dispose](): void } {
+  const root = Deno.makeTempDirSync({ prefix: "dnb-builder-setup-" });
+  Deno.mkdirSync(`${root}/state`);
+  return { root, state: `${root}/state`, [Symbol.dispose]: () => Deno.removeSync(root, { recursive: true }) };
+}
+
+function contextWith(script: readonly ScriptedResult[], files: Record<string, string>, os = "linux") {
+  const ctx = testContext({ files });
+  return { ...ctx, runner: new FakeRunner(script), platform: { os, arch: "x86_64" } };
+}
+
+const argvs = (runner: FakeRunner) => runner.calls.map((call) => call.argv.join(" "));
+
+Deno.test("--enable-kvm writes the udev rule and applies it; the way out removes it and applies the rules again", async () => {
+  using box = sandbox();
+  const rules = `${box.root}/99-dnb-kvm.rules`;
+  const ctx = contextWith([], { "/dev/kvm": "" });
+  const changes = noChanges();
+  changes.kvmRule = await enableKvm(ctx, box.state, rules);
+  assert.equal(changes.kvmRule, true);
+  assert.equal(Deno.readTextFileSync(rules), KVM_RULE);
+  assert.match(KVM_RULE, /^KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS\+="static_node=kvm"$/m);
+  const apply = ["udevadm control --reload-rules", "udevadm trigger --name-match=kvm", "udevadm settle --timeout=10"];
+  assert.deepEqual(argvs(ctx.runner), apply);
+
+  await undoBuilderChanges(ctx, box.state, changes);
+  assert.throws(() => Deno.statSync(rules), Deno.errors.NotFound);
+  assert.deepEqual(argvs(ctx.runner), [...apply, ...apply]);
+  assert.match(ctx.stderr.join("\n"), /removed .*99-dnb-kvm\.rules/);
+});
+
+Deno.test("--enable-kvm keeps an existing rules file and puts it back byte for byte", async () => {
+  using box = sandbox();
+  const rules = `${box.root}/99-dnb-kvm.rules`;
+  Deno.writeTextFileSync(rules, "# the admin's own rule, no final newline");
+  const ctx = contextWith([], { "/dev/kvm": "" });
+  const changes = { ...noChanges(), kvmRule: await enableKvm(ctx, box.state, rules) };
+  assert.equal(Deno.readTextFileSync(rules), KVM_RULE);
+  await undoBuilderChanges(ctx, box.state, changes);
+  assert.equal(Deno.readTextFileSync(rules), "# the admin's own rule, no final newline");
+});
+
+Deno.test("--enable-kvm without /dev/kvm, or off Linux, changes nothing and says why", async (t) => {
+  for (
+    const [name, files, os, why] of [
+      ["no /dev/kvm", {}, "linux", /no \/dev\/kvm/],
+      ["macOS", { "/dev/kvm": "" }, "darwin", /only Linux has \/dev\/kvm/],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      using box = sandbox();
+      const rules = `${box.root}/99-dnb-kvm.rules`;
+      const ctx = contextWith([], files, os);
+      assert.equal(await enableKvm(ctx, box.state, rules), false);
+      assert.throws(() => Deno.statSync(rules), Deno.errors.NotFound);
+      assert.deepEqual(ctx.runner.calls, []);
+      assert.match(ctx.stderr.join("\n"), why);
+    });
+  }
+});
+
+Deno.test("a udevadm failure is a warning, and the rule is still removed on the way out", async () => {
+  using box = sandbox();
+  const rules = `${box.root}/99-dnb-kvm.rules`;
+  const ctx = contextWith([{ when: (argv) => argv[0] === "udevadm", code: 127, stderr: "udevadm: not found" }], {
+    "/dev/kvm": "",
+  });
+  const changes = { ...noChanges(), kvmRule: await enableKvm(ctx, box.state, rules) };
+  assert.match(
+    ctx.stderr.join("\n"),
+    /warning: --enable-kvm: udevadm control --reload-rules failed: udevadm: not found/,
+  );
+  await undoBuilderChanges(ctx, box.state, changes);
+  assert.throws(() => Deno.statSync(rules), Deno.errors.NotFound);
+});
+
+Deno.test("kvm is usable only when /dev/kvm opens read-write as the build user", async (t) => {
+  const files = {
+    "/dev/kvm": "",
+    "/etc/group": "nixbld:x:30000:nixbld1,nixbld2\n",
+    "/etc/passwd": "",
+  };
+  await t.step("present and it opens", async () => {
+    const ctx = contextWith([], files);
+    assert.deepEqual(await kvmUsable(ctx, "nixbld"), { usable: true });
+    assert.equal(ctx.runner.calls[0]?.argv.slice(0, 3).join(" "), "setpriv --reuid nixbld1");
+  });
+  await t.step("present but root:kvm 0660, as on GitHub's runners", async () => {
+    const ctx = contextWith([{
+      when: (argv) => argv[0] === "setpriv",
+      code: 2,
+      stderr: "sh: 1: cannot create /dev/kvm: Permission denied",
+    }], files);
+    assert.deepEqual(await kvmUsable(ctx, "nixbld"), {
+      usable: false,
+      why: "/dev/kvm does not open read-write for build user nixbld1 (group nixbld)",
+    });
+  });
+  await t.step("absent: nothing to run", async () => {
+    const ctx = contextWith([], { "/etc/group": files["/etc/group"] });
+    assert.deepEqual(await kvmUsable(ctx, "nixbld"), { usable: false, why: "this machine has no /dev/kvm" });
+    assert.deepEqual(ctx.runner.calls, []);
+  });
+  await t.step("no setpriv to test with: not offered, and said so", async () => {
+    const ctx = contextWith([{ when: () => true, code: 127 }], files);
+    assert.equal((await kvmUsable(ctx, "nixbld")).why, "setpriv is missing, so it cannot be tested");
+  });
+});
+
+const NIX: NixProbe = {
+  system: "x86_64-linux",
+  extraPlatforms: [],
+  systemFeatures: [],
+  cores: 4,
+  buildUsersGroup: "nixbld",
+  buildDir: null,
+  version: "2.24.9",
+  daemonPath: "/nix/var/nix/profiles/default/bin/nix-daemon",
+};
+
+/** `df -PkT` with a nearly full / and a big disk mounted at `big`, and `df -Pk <path>` answers. */
+function dfScript(big: string): ScriptedResult[] {
+  return [
+    {
+      when: (argv) => argv.join(" ") === "df -PkT",
+      stdout: "Filesystem Type 1024-blocks Used Available Capacity Mounted on\n" +
+        "/dev/root ext4 75085112 70000000 5000000 94% /\n" +
+        `/dev/sdb1 ext4 76829444 4194308 68703080 6% ${big}\n`,
+    },
+    {
+      when: (argv) => argv[0] === "df" && argv[2] === "/nix/store",
+      stdout: "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/root 1 1 5000000 94% /\n",
+    },
+    {
+      when: (argv) => argv[0] === "df" && argv[1] === "-Pk",
+      stdout: `Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sdb1 1 1 68703080 6% ${big}\n`,
+    },
+  ];
+}
+
+/** Real file modes inside the sandbox; the folders above it (a world-writable /tmp) count as root's 0755. */
+function depsFor(root: string): BuildDirDeps {
+  return {
+    nixConfDir: `${root}/etc-nix`,
+    lstat: (path) => {
+      if (path.startsWith(root)) {
+        try {
+          return Deno.lstatSync(path);
+        } catch {
+          return undefined;
+        }
+      }
+      return { ...Deno.lstatSync("/"), isSymlink: false, mode: 0o40755 };
+    },
+  };
+}
+
+Deno.test("build-dir goes on the disk with the most free space, and everything is put back on the way out", async () => {
+  using box = sandbox();
+  const big = `${box.root}/mnt`;
+  Deno.mkdirSync(big);
+  Deno.mkdirSync(`${box.root}/etc-nix`);
+  const original = "build-users-group = nixbld\nsandbox = true";
+  Deno.writeTextFileSync(`${box.root}/etc-nix/nix.conf`, original);
+  const ctx = contextWith(dfScript(big), { [NIX_DAEMON_SOCKET]: "" });
+  const changes = noChanges();
+  const outcome = await prepareBuildDir(ctx, box.state, NIX, changes, depsFor(box.root));
+
+  assert.equal(outcome.buildDir, `${big}/dnb-build`);
+  assert.equal(outcome.buildDirFreeBytes, 68703080 * 1024);
+  assert.equal(outcome.storeFreeBytes, 5000000 * 1024);
+  assert.equal(outcome.note, undefined);
+  assert.equal((Deno.statSync(`${big}/dnb-build`).mode ?? 0) & 0o777, 0o755);
+  assert.equal(
+    Deno.readTextFileSync(`${box.root}/etc-nix/nix.conf`),
+    `${original}\n# >>> dnb >>>\nbuild-dir = ${big}/dnb-build\n# <<< dnb <<<`,
+  );
+  // The system daemon serves builds for a non-root ssh user: it rereads nix.conf.
+  assert.ok(argvs(ctx.runner).includes("systemctl restart nix-daemon.service"));
+
+  Deno.writeTextFileSync(`${big}/dnb-build/left-by-a-failed-build`, "");
+  await undoBuilderChanges(ctx, box.state, changes);
+  assert.equal(Deno.readTextFileSync(`${box.root}/etc-nix/nix.conf`), original);
+  assert.throws(() => Deno.statSync(`${big}/dnb-build`), Deno.errors.NotFound);
+  assert.equal(argvs(ctx.runner).filter((argv) => argv === "systemctl restart nix-daemon.service").length, 2);
+});
+
+Deno.test("a world-writable folder on the way is never a build-dir (Nix refuses one)", async () => {
+  using box = sandbox();
+  const big = `${box.root}/mnt`;
+  Deno.mkdirSync(big);
+  Deno.chmodSync(big, 0o1777);
+  Deno.mkdirSync(`${box.root}/etc-nix`);
+  const ctx = contextWith(dfScript(big), {});
+  const changes = noChanges();
+  const outcome = await prepareBuildDir(ctx, box.state, NIX, changes, depsFor(box.root));
+  // The next best disk holds the store: Nix's own folder there.
+  assert.equal(outcome.buildDir, "/nix/var/nix/builds");
+  assert.throws(() => Deno.statSync(`${big}/dnb-build`), Deno.errors.NotFound);
+  assert.match(Deno.readTextFileSync(`${box.root}/etc-nix/nix.conf`), /^build-dir = \/nix\/var\/nix\/builds$/m);
+  await undoBuilderChanges(ctx, box.state, changes);
+  assert.throws(() => Deno.statSync(`${box.root}/etc-nix/nix.conf`), Deno.errors.NotFound);
+});
+
+Deno.test("Nix without build-dir (2.8), a user's own build-dir, or macOS: nothing changes, free space is still told", async (t) => {
+  const cases: [string, Partial<NixProbe>, string, string, RegExp | undefined][] = [
+    ["Nix 2.8", { buildDir: undefined, version: "2.8.0" }, "linux", "/tmp", /Nix 2\.8\.0 has no build-dir setting/],
+    ["build-dir set by the user", { buildDir: "/data/b" }, "linux", "/data/b", /build-dir is set in nix\.conf: kept/],
+    ["macOS with Nix 2.30", { version: "2.30.0" }, "darwin", "/nix/var/nix/builds", undefined],
+  ];
+  for (const [name, nix, os, buildDir, note] of cases) {
+    await t.step(name, async () => {
+      using box = sandbox();
+      Deno.mkdirSync(`${box.root}/etc-nix`);
+      const ctx = contextWith(dfScript("/mnt"), { [NIX_DAEMON_SOCKET]: "" }, os);
+      const changes = noChanges();
+      const outcome = await prepareBuildDir(ctx, box.state, { ...NIX, ...nix }, changes, depsFor(box.root));
+      assert.equal(outcome.buildDir, buildDir);
+      if (note) assert.match(outcome.note ?? "", note);
+      assert.ok(outcome.buildDirFreeBytes !== undefined && outcome.storeFreeBytes !== undefined);
+      assert.deepEqual(changes, noChanges());
+      assert.deepEqual([...Deno.readDirSync(`${box.root}/etc-nix`)], []);
+      assert.ok(!argvs(ctx.runner).some((argv) => argv.startsWith("systemctl") || argv === "df -PkT"));
+    });
+  }
+});
