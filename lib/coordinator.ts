@@ -23,7 +23,7 @@ import { STOP_ALIAS } from "./cli_names.ts";
 import { dirname } from "node:path";
 import { stopWatchdog } from "./watchdog.ts";
 import { signalDone } from "./remote.ts";
-import { type Member, restartNixDaemon, writeNixFiles, writeSshState } from "./nix_setup.ts";
+import { confirmBuilders, type Member, restartNixDaemon, writeNixFiles, writeSshState } from "./nix_setup.ts";
 import { localNixVersion } from "./nix_probe.ts";
 import { requireRoot } from "./preflight.ts";
 import { ensureStateDir } from "./state_dir.ts";
@@ -257,6 +257,7 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
       writeNixFiles(config, claimed);
       checkpoint();
       if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
+      await confirmBuilders(ctx);
     });
     checkpoint();
     const now = new Date(ctx.now()).toISOString();

@@ -1,8 +1,13 @@
+/** Determinate Nix's launchd job on macOS; on Linux its daemon keeps systemd's nix-daemon.service. */
+export const DETERMINATE_LAUNCHD_PLIST = "/Library/LaunchDaemons/systems.determinate.nix-daemon.plist";
+
 /** How to restart the Nix daemon so it rereads nix.conf; undefined where there is no known way. */
-export function daemonRestartArgv(os: string): string[] | undefined {
+export function daemonRestartArgv(os: string, determinate = false): string[] | undefined {
   if (os === "linux") return ["systemctl", "restart", "nix-daemon.service"];
   // launchd needs kickstart -k: a plain stop/start leaves the old daemon's settings (install-flox-action#24).
-  if (os === "darwin") return ["launchctl", "kickstart", "-k", "system/org.nixos.nix-daemon"];
+  if (os === "darwin") {
+    return ["launchctl", "kickstart", "-k", `system/${determinate ? "systems.determinate" : "org.nixos"}.nix-daemon`];
+  }
   return undefined;
 }
 

@@ -43,6 +43,12 @@ export function parseNixConfig(json: string): NixSettings {
   };
 }
 
+/** The `builders` value Nix reads from its configuration (`nix config show --json`), or undefined when absent. */
+export function effectiveBuilders(json: string): string | undefined {
+  const parsed = z.object({ builders: setting(z.string()) }).safeParse(JSON.parse(json));
+  return parsed.success ? parsed.data.builders?.value : undefined;
+}
+
 /** `nix (Nix) 2.8.0` → `2.8.0`; Determinate prints `nix (Determinate Nix 3.6.2) 2.29.0`. */
 export function parseNixVersion(text: string): string {
   const version = /(\d+\.\d+(?:\.\d+)?[0-9A-Za-z.+_-]*)\s*$/.exec(text.trim().split("\n")[0] ?? "")?.[1];

@@ -2,14 +2,22 @@ import type { BuilderInfo } from "./builder_info.ts";
 import type { FarmSettings } from "./cluster.ts";
 import type { Context } from "./context.ts";
 import { DnbError } from "./errors.ts";
-import { NIX_DAEMON_SOCKET } from "./facts.ts";
+import { findOnPath, NIX_DAEMON_SOCKET } from "./facts.ts";
 import { readIfExists, writeFileAtomic, writeSystemFile } from "./files.ts";
 import { knownHostsLines, preferredHostKey } from "./host_keys.ts";
 import { type MachineEntry, machinesFile, machinesLine } from "./machines_file.ts";
 import { upsertBlock } from "./managed_block.ts";
 import { MACHINES_FILE, nixConfBlockBody, nixConfTarget } from "./nix_config.ts";
-import { daemonRestartArgv, parseStorePing, type StorePing, storePingArgv } from "./nix_daemon.ts";
+import {
+  daemonRestartArgv,
+  DETERMINATE_LAUNCHD_PLIST,
+  parseStorePing,
+  type StorePing,
+  storePingArgv,
+} from "./nix_daemon.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "./ssh_config.ts";
+import { effectiveBuilders, readNixConfigJson } from "./nix_probe.ts";
+import { say, warn } from "./log.ts";
 
 /** A claimed builder: where it is, the keys pinned for it and what it said it offers. */
 export interface Member {
@@ -102,7 +110,7 @@ export function writeNixFiles(
 /** Restarts the Nix daemon where one runs, so it rereads nix.conf; single-user Nix needs nothing. */
 export async function restartNixDaemon(ctx: Context): Promise<boolean> {
   if (!ctx.fileExists(NIX_DAEMON_SOCKET)) return false;
-  const argv = daemonRestartArgv(ctx.platform.os);
+  const argv = daemonRestartArgv(ctx.platform.os, ctx.fileExists(DETERMINATE_LAUNCHD_PLIST));
   if (argv === undefined) throw new DnbError(`dnb cannot restart the Nix daemon on ${ctx.platform.os}`);
   const result = await ctx.runner.run({ argv, timeoutMs: 60_000 });
   if (result.code !== 0) {
@@ -134,4 +142,25 @@ export async function pingStore(
     reason: result.stderr.trim().split("\n").pop() ?? "",
     ...parseStorePing(`${result.stderr}\n${result.stdout}`),
   };
+}
+
+const EXPECTED_BUILDERS = `@${MACHINES_FILE}`;
+
+/**
+ * Reads back the `builders` value Nix now takes from its configuration, so a setting that wins over
+ * dnb's block (NIX_CONFIG, a later include, a user's file) is caught here rather than as local builds.
+ */
+export async function confirmBuilders(ctx: Context): Promise<void> {
+  const nix = findOnPath("nix", ctx.env.PATH ?? "");
+  const json = nix === undefined ? undefined : await readNixConfigJson(ctx, nix);
+  const builders = json === undefined ? undefined : effectiveBuilders(json);
+  if (builders === EXPECTED_BUILDERS) {
+    say(ctx, `Nix now reads builders = ${builders}`);
+  } else {
+    warn(
+      ctx,
+      `Nix reads builders = ${builders === undefined ? "(could not ask Nix)" : JSON.stringify(builders)}, ` +
+        `not ${EXPECTED_BUILDERS}: a setting elsewhere (NIX_CONFIG, a later include) overrides dnb's block`,
+    );
+  }
 }

@@ -76,6 +76,11 @@ export async function runPost(stateDir: string, ctx: Context): Promise<number> {
     }
   } else {
     say(ctx, readCluster(stateDir) ? "post: stop already ran" : `post: no coordinator state in ${stateDir}`);
+    // A builder killed before it could clean up (its udev rule, its build-dir block) is tidied here.
+    const { restored, removed } = restoreSystemFiles(stateDir);
+    if (restored.length + removed.length > 0) {
+      say(ctx, `post: put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
+    }
   }
   const session = readSession(stateDir);
   if (session === undefined) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
 import type { Cluster, ClusterMember } from "../../lib/cluster.ts";
 import { DONE_SCRIPT } from "../../lib/protocol.ts";
+import { writeSystemFile } from "../../lib/files.ts";
 import { testContext } from "../support/context.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 
@@ -145,5 +146,25 @@ Deno.test("stop keeps the final reading each builder sends with done; status and
     });
   } finally {
     Deno.removeSync(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("post on a builder that was killed puts back the system files it changed", async () => {
+  const root = Deno.makeTempDirSync({ prefix: "dnb-post-builder-" });
+  try {
+    const stateDir = `${root}/state`;
+    Deno.mkdirSync(stateDir, { mode: 0o700 });
+    const nixConf = `${root}/nix.conf`;
+    const rule = `${root}/99-dnb-kvm.rules`;
+    Deno.writeTextFileSync(nixConf, "sandbox = true");
+    writeSystemFile(stateDir, nixConf, "sandbox = true\n# >>> dnb >>>\nbuild-dir = /mnt/dnb-build\n# <<< dnb <<<\n");
+    writeSystemFile(stateDir, rule, 'KERNEL=="kvm", MODE="0666"\n');
+    const ctx = testContext();
+    assert.equal(await runCli(["post", "--state-dir", stateDir], "dnb", ctx), 0);
+    assert.equal(Deno.readTextFileSync(nixConf), "sandbox = true");
+    assert.throws(() => Deno.statSync(rule), Deno.errors.NotFound);
+    assert.ok(ctx.stderr.some((line) => line.startsWith("dnb: post: put back ") && line.includes(rule)));
+  } finally {
+    Deno.removeSync(root, { recursive: true });
   }
 });
