@@ -3,6 +3,7 @@ import { fromFileUrl } from "../support/paths.ts";
 import { runCli } from "../../lib/cli.ts";
 import { testContext } from "../support/context.ts";
 import { BAD_INPUTS, type BadInput } from "./cases.ts";
+import { listTree } from "../support/tree.ts";
 
 const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
 /** Programs dnb might run; in the subprocess runs each is a shim that records that it ran. */
@@ -95,15 +96,6 @@ function snapshot(paths: readonly string[]): string[] {
       return `${path} absent`;
     }
   });
-}
-
-function listTree(dir: string): string[] {
-  const entries: string[] = [];
-  for (const entry of Deno.readDirSync(dir)) {
-    entries.push(entry.name);
-    if (entry.isDirectory) entries.push(...listTree(`${dir}/${entry.name}`).map((name) => `${entry.name}/${name}`));
-  }
-  return entries.sort();
 }
 
 Deno.test("bad inputs exit 2 (1 for a machine problem) through main.ts, run no program and create no file", async (t) => {

@@ -4,6 +4,7 @@ import type { FarmSettings } from "../../lib/cluster.ts";
 import type { Candidate } from "../../lib/discovery.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
+import { builderInfo } from "../support/builder_info.ts";
 
 const settings: FarmSettings = {
   hostname: "coord",
@@ -33,21 +34,10 @@ const candidate: Candidate = {
   },
 };
 
-const info = {
-  version: 1,
-  hostname: "b1",
-  system: "x86_64-linux",
-  systems: ["x86_64-linux"],
+const info = builderInfo({
   features: ["big-parallel"],
-  cores: 4,
-  memoryBytes: 16e9,
-  nixVersion: "2.24.9",
-  nixDaemon: "/nix/var/nix/profiles/default/bin/nix-daemon",
-  os: "linux",
-  arch: "x86_64",
-  startedAt: "2026-11-25T05:00:00.000Z",
   disk: { buildDir: "/mnt/dnb-build", buildDirFreeBytes: 73e9, storeFreeBytes: 21e9 },
-};
+});
 
 /** A builder that claims fine and whose `nix store ping` prints `pingStderr`. */
 function admit(pingStderr: string, coordinatorNix: string | undefined) {

@@ -3,21 +3,9 @@ import { claimBuilder, classifyClaimFailure } from "../../lib/claim.ts";
 import { CLAIM_SCRIPT } from "../../lib/protocol.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
+import { builderInfo } from "../support/builder_info.ts";
 
-const info = {
-  version: 1,
-  hostname: "b1",
-  system: "x86_64-linux",
-  systems: ["x86_64-linux", "i686-linux"],
-  features: ["big-parallel"],
-  cores: 4,
-  memoryBytes: 16e9,
-  nixVersion: "2.24.9",
-  nixDaemon: "/nix/var/nix/profiles/default/bin/nix-daemon",
-  os: "linux",
-  arch: "x86_64",
-  startedAt: "2026-11-25T05:00:00.000Z",
-};
+const info = builderInfo({ systems: ["x86_64-linux", "i686-linux"], features: ["big-parallel"] });
 
 Deno.test("a claim is one fixed ssh command; the state folder and claim travel on stdin", async () => {
   const ctx = testContext();

@@ -4,18 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { CLAIM_SCRIPT, DONE_SCRIPT, HEARTBEAT_SCRIPT } from "../../lib/protocol.ts";
+import { listTree } from "../support/tree.ts";
 
 const SHELLS = ["sh", "bash"];
 const INFO = '{"version":1}';
-
-function listTree(dir: string): string[] {
-  const entries: string[] = [];
-  for (const entry of Deno.readDirSync(dir)) {
-    entries.push(entry.name);
-    if (entry.isDirectory) entries.push(...listTree(`${dir}/${entry.name}`).map((name) => `${entry.name}/${name}`));
-  }
-  return entries.sort();
-}
 
 /** A sandbox with a builder's state folder and a folder beside it that must stay untouched. */
 function sandbox(): { root: string; state: string; outside: string } {

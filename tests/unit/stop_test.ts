@@ -5,21 +5,15 @@ import { DONE_SCRIPT } from "../../lib/protocol.ts";
 import { writeSystemFile } from "../../lib/files.ts";
 import { testContext } from "../support/context.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
+import { builderInfo } from "../support/builder_info.ts";
 
-const info = {
-  version: 1 as const,
+const info = builderInfo({
   hostname: "b",
-  system: "x86_64-linux",
-  systems: ["x86_64-linux"],
-  features: [],
   cores: 2,
   memoryBytes: 1,
   nixVersion: "2.8.0",
   nixDaemon: "/usr/bin/nix-daemon",
-  os: "linux",
-  arch: "x86_64",
-  startedAt: "2026-11-25T05:00:00.000Z",
-};
+});
 const member = (alias: string, state: ClusterMember["state"]): ClusterMember => ({
   alias,
   address: "100.64.0.2",

@@ -9,6 +9,7 @@ import {
   usageText,
   usageTotals,
 } from "../../lib/usage_report.ts";
+import { builderInfo } from "../support/builder_info.ts";
 
 const CLAIMED = "2026-11-25T05:00:00.000Z";
 
@@ -18,20 +19,14 @@ function member(alias: string, usage?: Partial<BuilderUsage> & { claimedMinutes?
     alias,
     address: "100.64.0.2",
     hostKeys: [],
-    info: {
-      version: 1,
+    info: builderInfo({
       hostname: alias,
-      system: "x86_64-linux",
-      systems: ["x86_64-linux"],
-      features: [],
       cores: 2,
       memoryBytes: 1,
       nixVersion: "2.8.0",
       nixDaemon: "/usr/bin/nix-daemon",
-      os: "linux",
-      arch: "x86_64",
       startedAt: CLAIMED,
-    },
+    }),
     readySeconds: 1,
     claimedAt: CLAIMED,
     lastHeartbeat: CLAIMED,
