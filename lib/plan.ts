@@ -229,7 +229,8 @@ function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
         "host keys pinned from the tailnet (sshHostKeys), or ssh-keyscan over the tailnet with --ssh-key",
         "one ssh round trip writes claim, renews lease and returns info.json; data goes over stdin",
         `up to ${config.probeConcurrency} at once, each as soon as its builder is online`,
-        `then each is checked as a Nix store over ssh-ng (NIX_SSHOPTS=-F ${privateSshConfig}); one that fails is left out`,
+        `then each is checked as a Nix store over ssh-ng (NIX_SSHOPTS=-F ${privateSshConfig}); one that fails is refused`,
+        `go ahead with at least ${config.minBuilders} of them at the wait timeout (--min-builders), else exit 1`,
       ],
       commands: aliases.flatMap((alias) => [
         claimArgv(privateSshConfig, alias),
