@@ -10,6 +10,7 @@ import { attributeName, AUTH_KEY_ENV, ROLE_OPTIONS, type RoleFlag, STATE_DIR_OPT
 import { VERSION } from "./version.ts";
 
 import { STOP_ALIAS } from "./cli_names.ts";
+import { annotate } from "./log.ts";
 
 /** Flags that would put the auth key on the command line, where every user can read it in the process list. */
 const SECRET_FLAGS = /^--?(auth-?key|tailscale[-_]auth-?key|ts[-_]auth-?key|client-secret)(=|$)/i;
@@ -159,9 +160,7 @@ async function dispatch(selected: Selected, ctx: Context): Promise<number> {
 
 /** One line for a failure, plus an annotation when running in GitHub Actions. */
 function report(error: DnbError, ctx: Context): void {
-  const line = ctx.redactor.redact(`dnb: ${error.message}${error.hint ? ` (${error.hint})` : ""}`);
-  ctx.err(line);
-  if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::error::${line.replaceAll("%", "%25")}`);
+  annotate(ctx, "error", `dnb: ${error.message}${error.hint ? ` (${error.hint})` : ""}`);
 }
 
 /**

@@ -5,16 +5,19 @@ export function say(ctx: Context, line: string): void {
   ctx.err(ctx.redactor.redact(`dnb: ${line}`));
 }
 
-/** A problem that does not stop the run; an annotation too on GitHub Actions. */
-export function warn(ctx: Context, line: string): void {
-  const text = ctx.redactor.redact(`dnb: warning: ${line}`);
-  ctx.err(text);
-  if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::warning::${text.replaceAll("%", "%25")}`);
+/** A line on stderr, secrets masked, that GitHub Actions also shows as an annotation of `kind`. */
+export function annotate(ctx: Context, kind: "error" | "warning" | "notice", text: string): void {
+  const masked = ctx.redactor.redact(text);
+  ctx.err(masked);
+  if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::${kind}::${masked.replaceAll("%", "%25")}`);
 }
 
-/** Something the user should know that is not a problem; a notice annotation on GitHub Actions. */
+/** A problem that does not stop the run. */
+export function warn(ctx: Context, line: string): void {
+  annotate(ctx, "warning", `dnb: warning: ${line}`);
+}
+
+/** Something the user should know that is not a problem. */
 export function notice(ctx: Context, line: string): void {
-  const text = ctx.redactor.redact(`dnb: ${line}`);
-  ctx.err(text);
-  if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::notice::${text.replaceAll("%", "%25")}`);
+  annotate(ctx, "notice", `dnb: ${line}`);
 }
