@@ -3,6 +3,7 @@
  * under `<log dir>/drvs/<2 chars>/<rest of the .drv name>[.bz2]` and runs in a fresh directory
  * `nix-build-<name>.drv-<n>` that Nix removes when the build ends.
  */
+import { NIX_BUILDS_DIR } from "./build_dir.ts";
 import type { BuildSample } from "./usage.ts";
 
 /** Nix's default log folder (NIX_LOG_DIR) holds one log per derivation it built. */
@@ -10,7 +11,7 @@ export const NIX_DRV_LOG_DIR = "/nix/var/log/nix/drvs";
 
 /** Where build directories live: the daemon's TMPDIR up to Nix 2.29, `<state dir>/builds` since Nix 2.30 and Lix, and a `build-dir` dnb chose. */
 export function buildDirRoots(env: Readonly<Record<string, string | undefined>>, buildDir?: string): string[] {
-  const roots = [env.TMPDIR || "/tmp", "/tmp", "/nix/var/nix/builds", ...(buildDir ? [buildDir] : [])];
+  const roots = [env.TMPDIR || "/tmp", "/tmp", NIX_BUILDS_DIR, ...(buildDir ? [buildDir] : [])];
   return [...new Set(roots.map(canonical))];
 }
 

@@ -12,7 +12,6 @@ import {
 } from "./build_dir.ts";
 import type { Context } from "./context.ts";
 import { COMMAND_NOT_FOUND } from "./exec.ts";
-import { NIX_DAEMON_SOCKET } from "./facts.ts";
 import {
   buildIdentity,
   describeIdentity,
@@ -22,12 +21,11 @@ import {
   kvmOpenArgv,
   UDEV_APPLY,
 } from "./features.ts";
-import { pathExists, readIfExists, restoreSystemFiles, writeSystemFile } from "./files.ts";
+import { describeRestore, pathExists, restoreSystemFiles, writeSystemFile } from "./files.ts";
 import { say, warn } from "./log.ts";
-import { upsertBlock } from "./managed_block.ts";
-import { NIX_CONF_DIR, nixConfTarget } from "./nix_config.ts";
+import { NIX_CONF_DIR } from "./nix_config.ts";
 import type { NixProbe } from "./nix_probe.ts";
-import { restartNixDaemon } from "./nix_setup.ts";
+import { restartNixDaemon, writeNixConfBlock } from "./nix_setup.ts";
 
 const NIX_STORE = "/nix/store";
 
@@ -168,15 +166,12 @@ export async function prepareBuildDir(
     Deno.chmodSync(choice.dir, 0o755);
     changes.createdBuildDir = choice.dir;
   }
-  const nixConf = nixConfTarget(readIfExists(`${deps.nixConfDir}/nix.conf`), deps.nixConfDir);
-  writeSystemFile(stateDir, nixConf, upsertBlock(readIfExists(nixConf) ?? "", [`build-dir = ${choice.dir}`], "end"));
+  writeNixConfBlock(stateDir, [`build-dir = ${choice.dir}`], deps.nixConfDir);
   changes.nixConf = true;
-  if (ctx.fileExists(NIX_DAEMON_SOCKET)) {
-    try {
-      await restartNixDaemon(ctx);
-    } catch (error) {
-      warn(ctx, `${(error as Error).message}; builds over ssh-ng as root use ${choice.dir} anyway`);
-    }
+  try {
+    await restartNixDaemon(ctx);
+  } catch (error) {
+    warn(ctx, `${(error as Error).message}; builds over ssh-ng as root use ${choice.dir} anyway`);
   }
   return outcome(choice.dir);
 }
@@ -184,10 +179,8 @@ export async function prepareBuildDir(
 /** The way out: every file back byte for byte, udev and the Nix daemon told, dnb's build folder gone. Warns, never throws. */
 export async function undoBuilderChanges(ctx: Context, stateDir: string, changes: BuilderChanges): Promise<void> {
   try {
-    const { restored, removed } = restoreSystemFiles(stateDir);
-    if (restored.length + removed.length > 0) {
-      say(ctx, `put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
-    }
+    const restore = restoreSystemFiles(stateDir);
+    if (restore.restored.length + restore.removed.length > 0) say(ctx, describeRestore(restore));
   } catch (error) {
     warn(ctx, `could not put back every file: ${(error as Error).message}`);
   }
@@ -195,7 +188,7 @@ export async function undoBuilderChanges(ctx: Context, stateDir: string, changes
     const problem = await applyUdevRules(ctx);
     if (problem !== undefined) warn(ctx, `${KVM_DEVICE} may stay open to all users: ${problem}`);
   }
-  if (changes.nixConf && ctx.fileExists(NIX_DAEMON_SOCKET)) {
+  if (changes.nixConf) {
     try {
       await restartNixDaemon(ctx);
     } catch (error) {

@@ -6,6 +6,7 @@ import { type Candidate, findCandidates, missingNames, type Wanted } from "./dis
 import { DnbError, EXIT_OK } from "./errors.ts";
 import { findOnPath } from "./facts.ts";
 import {
+  describeRestore,
   pathExists,
   readIfExists,
   recordCreated,
@@ -325,7 +326,7 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
 /** A coordinator that fails half-way leaves nothing behind: builders it claimed are released, files put back. */
 async function undoSetup(config: Config, ctx: Context, claimed: readonly Member[]): Promise<void> {
   const released = await Promise.all(claimed.map((member) => signalDone(ctx, config, member.alias)));
-  const { restored, removed } = restoreSystemFiles(config.stateDir);
+  const restore = restoreSystemFiles(config.stateDir);
   if (claimed.length > 0) {
     say(
       ctx,
@@ -334,7 +335,5 @@ async function undoSetup(config: Config, ctx: Context, claimed: readonly Member[
       }`,
     );
   }
-  if (restored.length + removed.length > 0) {
-    say(ctx, `put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
-  }
+  if (restore.restored.length + restore.removed.length > 0) say(ctx, describeRestore(restore));
 }

@@ -109,6 +109,11 @@ export function removeIfPresent(path: string): void {
   }
 }
 
+/** `put back /etc/nix/nix.conf; removed /etc/nix/machines`: what restoreSystemFiles did, for a log line. */
+export function describeRestore({ restored, removed }: { restored: string[]; removed: string[] }): string {
+  return `put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`;
+}
+
 /**
  * Puts back every system file dnb changed: originals byte for byte (and mode), files that did not
  * exist are removed. Returns what it did; safe to call when nothing was changed.

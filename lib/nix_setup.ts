@@ -7,7 +7,7 @@ import { readIfExists, writeFileAtomic, writeSystemFile } from "./files.ts";
 import { knownHostsLines, preferredHostKey } from "./host_keys.ts";
 import { type MachineEntry, machinesFile, machinesLine } from "./machines_file.ts";
 import { upsertBlock } from "./managed_block.ts";
-import { MACHINES_FILE, nixConfBlockBody, nixConfTarget } from "./nix_config.ts";
+import { MACHINES_FILE, NIX_CONF_DIR, nixConfBlockBody, nixConfTarget } from "./nix_config.ts";
 import {
   daemonRestartArgv,
   DETERMINATE_LAUNCHD_PLIST,
@@ -91,12 +91,7 @@ export function writeNixFiles(
     MACHINES_FILE,
     machinesFile(members.map((member) => machineEntry(settings, member))),
   );
-  const nixConf = nixConfTarget(readIfExists("/etc/nix/nix.conf"));
-  writeSystemFile(
-    settings.stateDir,
-    nixConf,
-    upsertBlock(readIfExists(nixConf) ?? "", nixConfBlockBody(settings.extraNixConfig), "end"),
-  );
+  const nixConf = writeNixConfBlock(settings.stateDir, nixConfBlockBody(settings.extraNixConfig));
   const target = sshConfigTarget(readIfExists(SSH_CONFIG));
   const lines = sshLines(settings, members);
   writeSystemFile(
@@ -105,6 +100,16 @@ export function writeNixFiles(
     target.kind === "drop-in" ? lines.join("\n") + "\n" : upsertBlock(readIfExists(target.path) ?? "", lines, "start"),
   );
   return { nixConf, sshConfig: target.path };
+}
+
+/**
+ * Writes dnb's marked block at the end of the file Nix takes settings from (nix.custom.conf where
+ * nix.conf `!include`s it, as Determinate sets up); returns that file's path.
+ */
+export function writeNixConfBlock(stateDir: string, lines: readonly string[], dir = NIX_CONF_DIR): string {
+  const nixConf = nixConfTarget(readIfExists(`${dir}/nix.conf`), dir);
+  writeSystemFile(stateDir, nixConf, upsertBlock(readIfExists(nixConf) ?? "", lines, "end"));
+  return nixConf;
 }
 
 /** Restarts the Nix daemon where one runs, so it rereads nix.conf; single-user Nix needs nothing. */

@@ -1,7 +1,7 @@
 import { type Cluster, readCluster, stoppedFile, writeCluster } from "../cluster.ts";
 import type { Context } from "../context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_OK } from "../errors.ts";
-import { readIfExists, restoreSystemFiles, writeFileAtomic } from "../files.ts";
+import { describeRestore, readIfExists, restoreSystemFiles, writeFileAtomic } from "../files.ts";
 import { say, warn } from "../log.ts";
 import { restartNixDaemon } from "../nix_setup.ts";
 import { releaseBuilder } from "../remote.ts";
@@ -35,7 +35,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   );
   const released = ready.filter((member) => releases.get(member.alias)?.released).map((member) => member.alias);
   const unreachable = ready.filter((member) => !releases.get(member.alias)?.released).map((member) => member.alias);
-  const { restored, removed } = restoreSystemFiles(stateDir);
+  const restore = restoreSystemFiles(stateDir);
   try {
     if (await restartNixDaemon(ctx)) say(ctx, "stop: restarted the Nix daemon");
   } catch (error) {
@@ -51,7 +51,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   const at = new Date(ctx.now()).toISOString();
   writeFileAtomic(stoppedFile(stateDir), JSON.stringify({ at, released, unreachable }) + "\n");
   say(ctx, `stop: released ${released.length > 0 ? released.join(", ") : "no builder"}`);
-  say(ctx, `stop: put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
+  say(ctx, `stop: ${describeRestore(restore)}`);
   const rows = usageRows(builders);
   say(ctx, "stop: utilization, as each builder saw it:");
   for (const line of usageText(rows, usageTotals(rows))) say(ctx, `stop:   ${line}`);
@@ -77,10 +77,8 @@ export async function runPost(stateDir: string, ctx: Context): Promise<number> {
   } else {
     say(ctx, readCluster(stateDir) ? "post: stop already ran" : `post: no coordinator state in ${stateDir}`);
     // A builder killed before it could clean up (its udev rule, its build-dir block) is tidied here.
-    const { restored, removed } = restoreSystemFiles(stateDir);
-    if (restored.length + removed.length > 0) {
-      say(ctx, `post: put back ${restored.join(", ") || "nothing"}; removed ${removed.join(", ") || "nothing"}`);
-    }
+    const restore = restoreSystemFiles(stateDir);
+    if (restore.restored.length + restore.removed.length > 0) say(ctx, `post: ${describeRestore(restore)}`);
   }
   const session = readSession(stateDir);
   if (session === undefined) {
