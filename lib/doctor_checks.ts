@@ -84,6 +84,8 @@ export interface TailscaleFacts {
 
 export interface DoctorFacts {
   readonly os: string;
+  /** Determinate Nix's launchd job is installed: the daemon restarts under its name. */
+  readonly determinateLaunchd: boolean;
   readonly privilege: Privilege;
   readonly nix: NixFacts;
   readonly nixConf: NixConfFacts;
@@ -120,7 +122,7 @@ function checkRoot(privilege: Privilege): CheckResult {
   };
 }
 
-function checkNix(nix: NixFacts, os: string): CheckResult {
+function checkNix(nix: NixFacts, restart: string[] | undefined): CheckResult {
   if (nix.path === undefined) {
     return {
       name: "nix",
@@ -140,7 +142,6 @@ function checkNix(nix: NixFacts, os: string): CheckResult {
   const nixName = `Nix ${nix.version}`;
   if (nix.daemon.state === "answers") return { name: "nix", status: "ok", message: `${nixName}, daemon answering` };
   if (nix.daemon.state === "silent") {
-    const restart = daemonRestartArgv(os);
     return {
       name: "nix",
       status: "fail",
@@ -365,7 +366,7 @@ function checkTailnetAcl(tailscale: TailscaleFacts): CheckResult {
 export function doctorChecks(facts: DoctorFacts): CheckResult[] {
   return [
     checkRoot(facts.privilege),
-    checkNix(facts.nix, facts.os),
+    checkNix(facts.nix, daemonRestartArgv(facts.os, facts.determinateLaunchd)),
     checkNixConf(facts.nixConf),
     checkTrustedUsers(facts.trust, facts.nix, facts.nixConf),
     checkKvm(facts.kvm, facts),

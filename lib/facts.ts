@@ -1,5 +1,6 @@
 import { delimiter, join } from "node:path";
 import { pathExists } from "./files.ts";
+import { DETERMINATE_LAUNCHD_PLIST } from "./nix_daemon.ts";
 import { systemTailscaledSocket } from "./tailscale_args.ts";
 
 /** Programs dnb may run; the plan says which are present. */
@@ -18,6 +19,8 @@ export interface MachineFacts {
   readonly sshConfig?: string;
   /** A Nix daemon socket exists, so nix.conf changes need a daemon restart. */
   readonly nixDaemonSocket: boolean;
+  /** Determinate Nix's launchd job is installed (macOS): its daemon restarts under that name. */
+  readonly determinateLaunchd: boolean;
   /** The system tailscaled's socket exists (auto mode may reuse it). */
   readonly systemTailscaled: boolean;
 }
@@ -57,6 +60,7 @@ export function gatherFacts(pathVariable: string): MachineFacts {
     machinesFileExists: pathExists("/etc/nix/machines"),
     sshConfig: readIfPresent("/etc/ssh/ssh_config"),
     nixDaemonSocket: pathExists(NIX_DAEMON_SOCKET),
+    determinateLaunchd: pathExists(DETERMINATE_LAUNCHD_PLIST),
     systemTailscaled: pathExists(systemTailscaledSocket(Deno.build.os)),
   };
 }

@@ -210,7 +210,7 @@ function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
   const nixConfPath = nixConfTarget(facts.nixConf);
   const nixConfText = (nixConfPath.endsWith("nix.custom.conf") ? facts.nixCustomConf : facts.nixConf) ?? "";
   const overridden = settingsSetOutsideBlock(nixConfText, ["builders", "builders-use-substitutes"]);
-  const restart = facts.nixDaemonSocket ? daemonRestartArgv(facts.os) : undefined;
+  const restart = facts.nixDaemonSocket ? daemonRestartArgv(facts.os, facts.determinateLaunchd) : undefined;
 
   const discovery = config.builders.length > 0
     ? `wait for ${config.builders.join(", ")} (by HostName or DNS name; a '-1' suffix is reported)`

@@ -170,6 +170,7 @@ async function gatherDoctorFacts(options: DoctorOptions, ctx: Context): Promise<
   ]);
   return {
     os: ctx.platform.os,
+    determinateLaunchd: machine.determinateLaunchd,
     privilege: root,
     nix: nix.nix,
     nixConf: {

@@ -21,6 +21,7 @@ export const BARE_MACHINE: MachineFacts = {
   machinesFileExists: false,
   sshConfig: "Include /etc/ssh/ssh_config.d/*.conf\n\nHost *\n    SendEnv LANG LC_*\n",
   nixDaemonSocket: false,
+  determinateLaunchd: false,
   systemTailscaled: false,
 };
 

@@ -216,3 +216,9 @@ Deno.test("the README's dry run works through main.ts on this machine and change
   assert.ok(!stdout.includes("kReadme"));
   assert.deepEqual(state(), before);
 });
+
+Deno.test("the plan restarts Determinate Nix's daemon under its own launchd job", async () => {
+  const ctx = testContext({ facts: { os: "darwin", nixDaemonSocket: true, determinateLaunchd: true } });
+  assert.equal(await runCli(coordinator, "dnb", ctx), 0);
+  assert.match(ctx.stdout.join(""), /\$ launchctl kickstart -k system\/systems\.determinate\.nix-daemon\n/);
+});
