@@ -4,6 +4,7 @@
  * `nix-build-<name>.drv-<n>` that Nix removes when the build ends.
  */
 import { NIX_BUILDS_DIR } from "./build_dir.ts";
+import { modifiedAt } from "./files.ts";
 import type { BuildSample } from "./usage.ts";
 
 /** Nix's default log folder (NIX_LOG_DIR) holds one log per derivation it built. */
@@ -32,14 +33,6 @@ function entries(path: string): Deno.DirEntry[] {
     return [...Deno.readDirSync(path)];
   } catch {
     return [];
-  }
-}
-
-function mtimeMs(path: string): number | undefined {
-  try {
-    return Deno.statSync(path).mtime?.getTime();
-  } catch {
-    return undefined;
   }
 }
 
@@ -82,7 +75,7 @@ export class BuildWatch {
     for (const folder of entries(this.#logDir)) {
       if (!folder.isDirectory) continue;
       const path = `${this.#logDir}/${folder.name}`;
-      const mtime = mtimeMs(path);
+      const mtime = modifiedAt(path);
       const known = this.#folderMtimes.get(path);
       if (known !== undefined && known === mtime) continue;
       // File times are coarse (a kernel tick): a folder changed in the last second may change again

@@ -2,7 +2,7 @@ import type { BuilderInfo } from "./builder_info.ts";
 import type { Config } from "./config.ts";
 import type { Context } from "./context.ts";
 import { DnbError, EXIT_OK } from "./errors.ts";
-import { readIfExists, writeFileAtomic } from "./files.ts";
+import { modifiedAt, readIfExists, writeFileAtomic } from "./files.ts";
 import { notice, say, warn } from "./log.ts";
 import { inGroup, writeOutputs } from "./actions.ts";
 import { probeNix } from "./nix_probe.ts";
@@ -32,13 +32,8 @@ const TICK_MS = 250;
 const SAMPLE_EVERY_MS = 1000;
 const STATUS_EVERY_MS = 60_000;
 
-function ageMs(path: string, now: number): number | undefined {
-  try {
-    const modified = Deno.statSync(path).mtime?.getTime();
-    return modified === undefined ? undefined : now - modified;
-  } catch {
-    return undefined;
-  }
+function protocolFile(stateDir: string, name: (typeof PROTOCOL_FILES)[number]): string {
+  return `${stateDir}/${name}`;
 }
 
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
@@ -70,11 +65,10 @@ function usageLine(meter: UsageMeter): string {
 export async function runBuilder(config: Config, ctx: Context): Promise<number> {
   requireRoot("builder");
   ensureStateDir(config.stateDir);
-  const file = (name: (typeof PROTOCOL_FILES)[number]) => `${config.stateDir}/${name}`;
   // A previous run's claim or done must not end this one.
   for (const name of PROTOCOL_FILES) {
     try {
-      Deno.removeSync(file(name));
+      Deno.removeSync(protocolFile(config.stateDir, name));
     } catch {
       // Not there.
     }
@@ -86,7 +80,7 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
     const info = await describeBuilder(config, ctx, changes);
     if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
     // Published before joining, so a coordinator that sees the node can claim it at once.
-    writeFileAtomic(file("info.json"), JSON.stringify(info, null, 2) + "\n");
+    writeFileAtomic(protocolFile(config.stateDir, "info.json"), JSON.stringify(info, null, 2) + "\n");
     let session;
     try {
       session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
@@ -161,34 +155,32 @@ async function waitForCoordinator(
   buildDir: string,
   signal: () => string | undefined,
 ): Promise<number> {
-  const file = (name: (typeof PROTOCOL_FILES)[number]) => `${config.stateDir}/${name}`;
+  const file = (name: (typeof PROTOCOL_FILES)[number]) => protocolFile(config.stateDir, name);
   say(ctx, `waiting to be claimed (up to ${config.builderTimeoutSeconds}s)`);
   const started = ctx.now();
-  let claimedAt: number | undefined;
   let lastStatus = started;
   // Logs and build directories already here were not built for this farm.
   const watch = new BuildWatch(NIX_DRV_LOG_DIR, buildDirRoots(ctx.env, buildDir));
+  // Set at the claim: the builder's usage since then.
   let meter: UsageMeter | undefined;
-  const sample = (now: number) => {
-    if (meter === undefined) return;
-    meter = recordSample(meter, watch.look(now));
-    writeFileAtomic(file("usage.json"), JSON.stringify(usageOf(meter)) + "\n");
+  const sample = (current: UsageMeter, now: number): UsageMeter => {
+    const next = recordSample(current, watch.look(now));
+    writeFileAtomic(file("usage.json"), JSON.stringify(usageOf(next)) + "\n");
+    return next;
   };
   for (;;) {
     const received = signal();
     if (received !== undefined) throw new DnbError(`builder stopped by ${received}`);
     const now = ctx.now();
     if (ctx.fileExists(file("done"))) {
-      sample(now);
+      if (meter !== undefined) meter = sample(meter, now);
       say(ctx, `the coordinator released this builder; leaving${meter ? `: ${usageLine(meter)}` : ""}`);
       return EXIT_OK;
     }
-    if (claimedAt === undefined) {
+    if (meter === undefined) {
       const claim = readIfExists(file("claim"));
       if (claim !== undefined) {
-        claimedAt = now;
-        meter = startMeter(now);
-        sample(now);
+        meter = sample(startMeter(now), now);
         const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
         say(ctx, `claimed by ${typeof coordinator === "string" ? coordinator : "a coordinator"}`);
       } else if (now - started > config.builderTimeoutSeconds * 1000) {
@@ -197,11 +189,11 @@ async function waitForCoordinator(
         });
       }
     } else {
-      const leaseAge = ageMs(file("lease"), now) ?? now - claimedAt;
+      const leaseAge = now - (modifiedAt(file("lease")) ?? meter.claimedAt);
       if (leaseAge > config.leaseSeconds * 1000) {
         throw new DnbError(`coordinator lost: the lease was not renewed for ${config.leaseSeconds}s`);
       }
-      if (meter !== undefined && now - meter.lastSampleAt >= SAMPLE_EVERY_MS) sample(now);
+      if (now - meter.lastSampleAt >= SAMPLE_EVERY_MS) meter = sample(meter, now);
     }
     if (now - lastStatus >= STATUS_EVERY_MS) {
       lastStatus = now;

@@ -38,6 +38,15 @@ export function readInputFile(path: string): string {
   return Deno.readTextFileSync(path);
 }
 
+/** A file's modification time in ms since the epoch, or undefined when it is not there. */
+export function modifiedAt(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).mtime?.getTime();
+  } catch {
+    return undefined;
+  }
+}
+
 export function readIfExists(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
