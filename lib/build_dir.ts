@@ -36,8 +36,10 @@ export function parseDfTable(text: string): Mount[] {
 
 /** Free bytes from `df -Pk <path>` (the available column), or undefined. */
 export function parseDfAvailable(text: string): number | undefined {
-  const available = Number(text.trim().split("\n")[1]?.trim().split(/\s+/)[3]);
-  return Number.isFinite(available) ? available * 1024 : undefined;
+  const line = text.trim().split("\n")[1];
+  // Anchored on the numbers, so a file system or mount point with spaces in its name still parses.
+  const available = line === undefined ? undefined : /\s(\d+)\s+(\d+)\s+(\d+)\s+\d+%\s/.exec(`${line} `)?.[3];
+  return available === undefined ? undefined : Number(available) * 1024;
 }
 
 /** The mount that holds `path`: the longest mount point that is a prefix of it. */

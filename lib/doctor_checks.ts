@@ -400,13 +400,6 @@ export function doctorReport(results: readonly CheckResult[]) {
   return { version: 1, status: overallStatus(results), checks: results };
 }
 
-/** `df -Pk <path>` → kibibytes available, from the POSIX format's fourth column. */
-export function parseDfAvailableKiB(stdout: string): number | undefined {
-  const line = stdout.trim().split("\n")[1];
-  const available = line === undefined ? undefined : /\s(\d+)\s+(\d+)\s+(\d+)\s+\d+%\s/.exec(`${line} `)?.[3];
-  return available === undefined ? undefined : Number(available);
-}
-
 const trustedUsersSchema = z.object({ "trusted-users": z.object({ value: z.array(z.string()) }) });
 
 /** `trusted-users` from `nix show-config --json` (or `nix config show --json`). */

@@ -11,7 +11,6 @@ import {
   type KvmFacts,
   type NixFacts,
   overallStatus,
-  parseDfAvailableKiB,
   parseTrustedUsers,
   type Privilege,
   type TailnetAnswer,
@@ -28,6 +27,8 @@ import { AUTH_KEY_ENV, envTwin } from "../options.ts";
 import { parseStatus } from "../status_parse.ts";
 import { readSession, type TailnetSession } from "../tailscale.ts";
 import { tailscaleStatusArgv } from "../tailscale_args.ts";
+import { parseDfAvailable } from "../build_dir.ts";
+import { KVM_DEVICE } from "../features.ts";
 
 export interface DoctorOptions {
   readonly stateDir: string;
@@ -35,8 +36,6 @@ export interface DoctorOptions {
   readonly sshUser?: string;
   readonly json: boolean;
 }
-
-const KVM_DEVICE = "/dev/kvm";
 
 /** The last line a failed command printed, or how it ended. */
 function problemOf(result: CommandResult): string {
@@ -117,7 +116,8 @@ async function kvmFacts(ctx: Context): Promise<KvmFacts> {
 async function diskFacts(ctx: Context): Promise<DoctorFacts["disk"]> {
   const path = ctx.fileExists("/nix") ? "/nix" : "/";
   const df = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 10_000 });
-  const availableKiB = succeeded(df) ? parseDfAvailableKiB(df.stdout) : undefined;
+  const availableBytes = succeeded(df) ? parseDfAvailable(df.stdout) : undefined;
+  const availableKiB = availableBytes === undefined ? undefined : availableBytes / 1024;
   return {
     path,
     availableKiB,

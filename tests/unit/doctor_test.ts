@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
-import { parseDfAvailableKiB, parseTrustedUsers } from "../../lib/doctor_checks.ts";
+import { parseTrustedUsers } from "../../lib/doctor_checks.ts";
+import { parseDfAvailable } from "../../lib/build_dir.ts";
 import type { MachineFacts } from "../../lib/facts.ts";
 import { BARE_MACHINE, type TestContext, testContext } from "../support/context.ts";
 import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
@@ -465,15 +466,15 @@ Deno.test("doctor refuses bad input with exit 2 and runs nothing", async (t) => 
   }
 });
 
-Deno.test("df's POSIX output gives the available kibibytes", () => {
-  assert.equal(parseDfAvailableKiB(dfOutput(83375884)), 83375884);
+Deno.test("df's POSIX output gives the available bytes", () => {
+  assert.equal(parseDfAvailable(dfOutput(83375884)), 83375884 * 1024);
   assert.equal(
-    parseDfAvailableKiB(
+    parseDfAvailable(
       "Filesystem 1024-blocks Used Available Capacity Mounted on\nmy disk 10 2 8 20% /mnt/with space\n",
     ),
-    8,
+    8 * 1024,
   );
-  assert.equal(parseDfAvailableKiB("df: /nix: No such file or directory\n"), undefined);
+  assert.equal(parseDfAvailable("df: /nix: No such file or directory\n"), undefined);
 });
 
 Deno.test("trusted-users comes from Nix's own configuration JSON", () => {
