@@ -5,36 +5,36 @@
  */
 import assert from "node:assert/strict";
 import { createFarm, type Farm } from "./harness/farm.ts";
-import { eventually, exitWithin, log, runCoordinator, runDnb, startBuilder, startCoordinator } from "./harness/dnb.ts";
+import {
+  coordinatorFiles,
+  eventually,
+  exitWithin,
+  log,
+  runCoordinator,
+  runDnb,
+  startBuilder,
+  startCoordinator,
+} from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { readControl, writeControl } from "./harness/tailnet.ts";
 import { pathExists } from "../../lib/files.ts";
 
-const WATCHED = ["etc-nix/nix.conf", "etc-nix/machines", "ssh_config.d/dnb.conf"];
-function snapshot(farm: Farm): string[] {
-  return WATCHED.map((path) => {
-    try {
-      return Deno.readTextFileSync(`${farm.host("coord").dir}/${path}`);
-    } catch {
-      return "(absent)";
-    }
-  });
-}
-
 /** Files as they were, or complete: a whole dnb block, machines rows of 8 fields, one Host entry per row. */
-function assertConsistent(farm: Farm, before: string[]): void {
-  const [nixConf, machines, ssh] = snapshot(farm);
-  if (nixConf !== before[0]) {
+function assertConsistent(farm: Farm, before: Record<string, string>): void {
+  const { "etc-nix/nix.conf": nixConf, "etc-nix/machines": machines, "ssh_config.d/dnb.conf": ssh } = coordinatorFiles(
+    farm,
+  );
+  if (nixConf !== before["etc-nix/nix.conf"]) {
     assert.match(
       nixConf!,
       /# >>> dnb >>>\nbuilders = @\/etc\/nix\/machines\nbuilders-use-substitutes = true\n# <<< dnb <<<\n$/,
     );
   }
-  if (machines !== before[1]) {
+  if (machines !== before["etc-nix/machines"]) {
     const rows = machines!.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
     assert.ok(rows.length > 0);
     for (const row of rows) assert.equal(row.split(" ").length, 8, row);
-    if (ssh !== before[2]) assert.equal((ssh!.match(/^Host /gm) ?? []).length, rows.length);
+    if (ssh !== before["ssh_config.d/dnb.conf"]) assert.equal((ssh!.match(/^Host /gm) ?? []).length, rows.length);
   }
 }
 
@@ -43,7 +43,7 @@ const TWO = [{ name: "coord" }, { name: "b1" }, { name: "b2" }];
 farmTest("fault: a builder whose sshd is down before the claim is named as not ready, then missing", async () => {
   const farm = await createFarm({ hosts: TWO });
   try {
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     await farm.stopSshd("b1");
     const builder = startBuilder(farm, "b1");
     const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1", "--wait-timeout", "15"]);
@@ -53,7 +53,7 @@ farmTest("fault: a builder whose sshd is down before the claim is named as not r
       /dnb: b1 is not ready yet: ssh: connect to host 100\.64\.0\.11 port 22: Connection refused/,
     );
     assert.match(coordinator.stderr.trim().split("\n").pop()!, /^dnb: builders missing after 15s: b1 /);
-    assert.deepEqual(snapshot(farm), before);
+    assert.deepEqual(coordinatorFiles(farm), before);
     assert.match(log(builder), /waiting to be claimed/);
   } finally {
     await farm.destroy();
@@ -136,7 +136,7 @@ farmTest(
 farmTest("fault: a builder that publishes an absurd info.json is refused by name; nothing is written", async () => {
   const farm = await createFarm({ hosts: TWO });
   try {
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     const builder = startBuilder(farm, "b1");
     const infoPath = `${farm.host("b1").dir}/tmp/dnb/info.json`;
     await eventually("b1 publishes info.json", () => pathExists(infoPath), 30_000);
@@ -145,7 +145,7 @@ farmTest("fault: a builder that publishes an absurd info.json is refused by name
     const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1", "--wait-timeout", "15"]);
     assert.equal(coordinator.code, 1, coordinator.stderr);
     assert.match(coordinator.stderr, /refusing b1: it sent an invalid info\.json: (cores|systems)/);
-    assert.deepEqual(snapshot(farm), before);
+    assert.deepEqual(coordinatorFiles(farm), before);
     assert.ok(log(builder).includes("waiting to be claimed"));
   } finally {
     await farm.destroy();
@@ -158,7 +158,7 @@ farmTest("fault: the Nix daemon restart fails: exit 1 saying so, builders releas
     // A daemon socket makes dnb restart the daemon; no systemd runs in a farm host, so the restart fails.
     Deno.mkdirSync(`${farm.host("coord").dir}/nix/var/nix/daemon-socket`, { recursive: true });
     Deno.writeTextFileSync(`${farm.host("coord").dir}/nix/var/nix/daemon-socket/socket`, "");
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     const builders = ["b1", "b2"].map((host) => startBuilder(farm, host));
     const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2"]);
     assert.equal(coordinator.code, 1);
@@ -167,7 +167,7 @@ farmTest("fault: the Nix daemon restart fails: exit 1 saying so, builders releas
       /^dnb: restarting the Nix daemon failed: .* \(nix\.conf changes take effect only after a restart\)$/,
     );
     assert.match(coordinator.stderr, /dnb: released b1, b2\n/);
-    assert.deepEqual(snapshot(farm), before);
+    assert.deepEqual(coordinatorFiles(farm), before);
     const exits = await Promise.all(builders.map((builder) => exitWithin(builder, 15_000)));
     assert.deepEqual(exits.map((exit) => exit.code), [0, 0]);
   } finally {
@@ -178,7 +178,7 @@ farmTest("fault: the Nix daemon restart fails: exit 1 saying so, builders releas
 farmTest("fault: a coordinator killed (SIGKILL) at any moment of set-up never leaves a half-written file", async () => {
   const farm = await createFarm({ hosts: TWO });
   try {
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     for (const host of ["b1", "b2"]) startBuilder(farm, host, ["--builder-timeout", "300"]);
     for (const delayMs of [200, 700, 1200, 1700, 2200, 3000]) {
       const coordinator = startCoordinator(farm, "coord", ["--builders", "b1 b2"]);
@@ -190,7 +190,7 @@ farmTest("fault: a coordinator killed (SIGKILL) at any moment of set-up never le
     // Whatever state the kills left, a full run and a stop give every file back.
     assert.equal((await runCoordinator(farm, "coord", ["--builders", "b1 b2"])).code, 0);
     assert.equal((await runDnb(farm, "coord", ["stop"])).code, 0);
-    assert.deepEqual(snapshot(farm), before);
+    assert.deepEqual(coordinatorFiles(farm), before);
   } finally {
     await farm.destroy();
   }
@@ -199,7 +199,7 @@ farmTest("fault: a coordinator killed (SIGKILL) at any moment of set-up never le
 farmTest("fault: stop racing the watchdog as it drops a lost builder ends with every file put back", async () => {
   const farm = await createFarm({ hosts: TWO });
   try {
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     for (const host of ["b1", "b2"]) startBuilder(farm, host, ["--lease", "8"]);
     assert.equal((await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--lease", "8"])).code, 0);
     await farm.setLink("b2", "down");
@@ -212,7 +212,7 @@ farmTest("fault: stop racing the watchdog as it drops a lost builder ends with e
       const status = JSON.parse((await runDnb(farm, "coord", ["status", "--json"])).stdout);
       return status.watchdog.running === false;
     }, 10_000);
-    assert.deepEqual(snapshot(farm), before);
+    assert.deepEqual(coordinatorFiles(farm), before);
     assert.ok(!(await farm.processes("coord")).some((line) => line.includes(" watchdog ")));
   } finally {
     await farm.destroy();

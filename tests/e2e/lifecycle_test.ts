@@ -1,22 +1,19 @@
 /** Leases, the watchdog, late and lost builders, and teardown that gives every file back. */
 import assert from "node:assert/strict";
 import { createFarm, type Farm } from "./harness/farm.ts";
-import { eventually, exitWithin, log, runCoordinator, runDnb, startBuilder, startCoordinator } from "./harness/dnb.ts";
+import {
+  coordinatorFiles,
+  eventually,
+  exitWithin,
+  log,
+  runCoordinator,
+  runDnb,
+  startBuilder,
+  startCoordinator,
+} from "./harness/dnb.ts";
 import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { parseStatus } from "../../lib/status_parse.ts";
-
-/** The files dnb changes on the coordinator, as bytes (or absent), to compare before and after. */
-const WATCHED = ["etc-nix/nix.conf", "etc-nix/machines", "ssh_config.d/dnb.conf"];
-function snapshot(farm: Farm): Record<string, string> {
-  return Object.fromEntries(WATCHED.map((path) => {
-    try {
-      return [path, Deno.readTextFileSync(`${farm.host("coord").dir}/${path}`)];
-    } catch {
-      return [path, "(absent)"];
-    }
-  }));
-}
 
 async function peersOfCoordinator(farm: Farm): Promise<string[]> {
   const status = await farm.run("coord", ["tailscale", "--socket=/tmp/dnb/tailscaled.sock", "status", "--json"]);
@@ -44,11 +41,11 @@ farmTest("stop releases every builder within 15 s and gives each file back byte 
       });
       try {
         testCase.setup(farm);
-        const before = snapshot(farm);
+        const before = coordinatorFiles(farm);
         const builders = ["b1", "b2"].map((name) => startBuilder(farm, name));
         const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"]);
         assert.equal(coordinator.code, 0, coordinator.stderr);
-        assert.notDeepEqual(snapshot(farm), before);
+        assert.notDeepEqual(coordinatorFiles(farm), before);
         assert.deepEqual(await peersOfCoordinator(farm), ["b1", "b2"]);
 
         const started = performance.now();
@@ -60,7 +57,7 @@ farmTest("stop releases every builder within 15 s and gives each file back byte 
         assert.deepEqual(exits.map((exit) => exit.code), [0, 0]);
         assert.ok((performance.now() - started) / 1000 <= 15);
         assert.deepEqual(await peersOfCoordinator(farm), []);
-        assert.deepEqual(snapshot(farm), before);
+        assert.deepEqual(coordinatorFiles(farm), before);
 
         const again = await runDnb(farm, "coord", ["stop"]);
         assert.equal(again.code, 0);
@@ -74,7 +71,7 @@ farmTest("stop releases every builder within 15 s and gives each file back byte 
         const noState = await runDnb(farm, "coord", ["post", "--state-dir", "/tmp/elsewhere"]);
         assert.equal(noState.code, 0);
         assert.match(noState.stderr, /dnb: post: no coordinator state in \/tmp\/elsewhere/);
-        assert.deepEqual(snapshot(farm), before);
+        assert.deepEqual(coordinatorFiles(farm), before);
       } finally {
         await farm.destroy();
       }
@@ -219,13 +216,13 @@ farmTest(
 farmTest("SIGTERM to a coordinator still waiting for builders leaves every file as it was", async () => {
   const farm = await createFarm({ hosts: [{ name: "coord" }] });
   try {
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     const coordinator = startCoordinator(farm, "coord", ["--builders", "ghost", "--wait-timeout", "60"]);
     await eventually("the coordinator waits", () => log(coordinator).includes("joined the tailnet"), 30_000);
     coordinator.kill("SIGTERM");
     assert.equal((await exitWithin(coordinator, 15_000)).code, 1);
     assert.match(log(coordinator), /dnb: coordinator stopped by SIGTERM\n$/);
-    assert.deepEqual(snapshot(farm), before);
+    assert.deepEqual(coordinatorFiles(farm), before);
   } finally {
     await farm.destroy();
   }

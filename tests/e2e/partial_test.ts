@@ -4,23 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { createFarm, type Farm } from "./harness/farm.ts";
-import { eventually, exitWithin, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
+import { coordinatorFiles, eventually, exitWithin, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 
 const HOSTS = [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }];
-const SYSTEM_FILES = ["etc-nix/nix.conf", "etc-nix/machines", "ssh_config.d/dnb.conf"];
-
-function snapshot(farm: Farm): string[] {
-  return SYSTEM_FILES.map((path) => {
-    try {
-      return Deno.readTextFileSync(`${farm.host("coord").dir}/${path}`);
-    } catch {
-      return "(absent)";
-    }
-  });
-}
-
-const machines = (farm: Farm) => snapshot(farm)[1]!;
+const machines = (farm: Farm) => coordinatorFiles(farm)["etc-nix/machines"]!;
 
 farmTest("--min-builders: go ahead with the builders that came, and the watchdog adds a late one", async () => {
   const farm = await createFarm({ hosts: HOSTS });
@@ -58,7 +46,7 @@ farmTest(
   async () => {
     const farm = await createFarm({ hosts: HOSTS });
     try {
-      const before = snapshot(farm);
+      const before = coordinatorFiles(farm);
       const builder = startBuilder(farm, "b1");
       const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "10"]);
       assert.equal(coordinator.code, 1);
@@ -66,7 +54,7 @@ farmTest(
         coordinator.stderr.trim().split("\n").pop()!,
         /^dnb: builders missing after 10s: b2 \(1 ready, 2 needed\)/,
       );
-      assert.deepEqual(snapshot(farm), before);
+      assert.deepEqual(coordinatorFiles(farm), before);
       assert.equal((await exitWithin(builder, 15_000)).code, 0, log(builder));
     } finally {
       await farm.destroy();
@@ -77,7 +65,7 @@ farmTest(
 farmTest("no credentials: builders leave with 0, the coordinator leaves Nix local with a notice", async (t) => {
   const farm = await createFarm({ hosts: HOSTS });
   try {
-    const before = snapshot(farm);
+    const before = coordinatorFiles(farm);
     const onActions = { GITHUB_ACTIONS: "true" };
 
     await t.step("builder", async () => {
@@ -94,7 +82,7 @@ farmTest("no credentials: builders leave with 0, the coordinator leaves Nix loca
       });
       assert.equal(coordinator.code, 0, coordinator.stderr);
       assert.match(coordinator.stderr, /::notice::dnb: no Tailscale credentials: .*Nix builds on this machine alone/);
-      assert.deepEqual(snapshot(farm), before);
+      assert.deepEqual(coordinatorFiles(farm), before);
       assert.match(Deno.readTextFileSync(`${farm.host("coord").dir}/tmp/gh-output`), /^builders<<.*\n\[\]\n/m);
     });
 
@@ -115,7 +103,7 @@ farmTest("no credentials: builders leave with 0, the coordinator leaves Nix loca
       const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1", "--require-builders"], {});
       assert.equal(coordinator.code, 1);
       assert.match(coordinator.stderr.trim().split("\n").pop()!, /^dnb: no Tailscale credentials: /);
-      assert.deepEqual(snapshot(farm), before);
+      assert.deepEqual(coordinatorFiles(farm), before);
     });
   } finally {
     await farm.destroy();

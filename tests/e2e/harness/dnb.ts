@@ -101,3 +101,14 @@ export async function eventually(
   }
   return (performance.now() - started) / 1000;
 }
+
+/** The files dnb changes on a coordinator, by path below its host folder: their bytes, or "(absent)". */
+export function coordinatorFiles(farm: Farm, host = "coord"): Record<string, string> {
+  return Object.fromEntries(["etc-nix/nix.conf", "etc-nix/machines", "ssh_config.d/dnb.conf"].map((path) => {
+    try {
+      return [path, Deno.readTextFileSync(`${farm.host(host).dir}/${path}`)];
+    } catch {
+      return [path, "(absent)"];
+    }
+  }));
+}
