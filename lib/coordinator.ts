@@ -304,13 +304,13 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
       if (relayed !== undefined) warn(ctx, relayed);
     }
     const systems = [...new Set(claimed.map((member) => member.info.system))].sort().join(", ");
+    const readySeconds = (ctx.now() - started) / 1000;
     say(
       ctx,
-      `ready: ${claimed.length} builder(s) for ${systems} in ${((ctx.now() - started) / 1000).toFixed(1)}s; ` +
+      `ready: ${claimed.length} builder(s) for ${systems} in ${readySeconds.toFixed(1)}s; ` +
         `build with nix build --max-jobs 0 …`,
     );
     say(ctx, `watchdog ${watchdog} renews leases; tear down with ${stopCommand ?? "dnb stop"}`);
-    const readySeconds = (ctx.now() - started) / 1000;
     const rows = builderRows(claimed, config.jobsPerCore, links);
     writeOutputs(ctx, coordinatorOutputs(config.hostname, rows, readIfExists(MACHINES_FILE) ?? "", readySeconds));
     writeSummary(ctx, farmSummary(config.hostname, rows, readySeconds));

@@ -1,3 +1,4 @@
+import { onActions } from "./actions.ts";
 import type { Context } from "./context.ts";
 
 /** A progress line on stderr, secrets masked. */
@@ -9,7 +10,7 @@ export function say(ctx: Context, line: string): void {
 export function annotate(ctx: Context, kind: "error" | "warning" | "notice", text: string): void {
   const masked = ctx.redactor.redact(text);
   ctx.err(masked);
-  if (ctx.env.GITHUB_ACTIONS === "true") ctx.err(`::${kind}::${masked.replaceAll("%", "%25")}`);
+  if (onActions(ctx)) ctx.err(`::${kind}::${masked.replaceAll("%", "%25")}`);
 }
 
 /** A problem that does not stop the run. */

@@ -15,7 +15,7 @@ import {
   tailscaleLogoutArgv,
   tailscaleStatusArgv,
   tailscaleUpArgv,
-  type UpCredential,
+  upCredential,
 } from "./tailscale_args.ts";
 
 export interface PlannedFile {
@@ -74,10 +74,7 @@ function joinStep(config: Config, facts: MachineFacts): PlanStep {
   const daemonBin = facts.programs.tailscaled ?? "tailscaled";
   const paths = tailscaledPaths(config.stateDir);
   const federated = config.authKey === undefined ? config.federated : undefined;
-  const keyFile = `${config.stateDir}/${federated ? "idtoken" : "authkey"}`;
-  const credential: UpCredential = federated
-    ? { kind: "federated", clientId: federated.clientId, idTokenFile: keyFile }
-    : { kind: "key-file", path: keyFile };
+  const { credential, file: keyFile } = upCredential(config);
   const notes: string[] = [];
   if (config.tailscale === "existing") {
     notes.push("reuse the running, logged-in tailscaled; never log it out (it is not dnb's)");

@@ -16,6 +16,7 @@ import {
   tailscaleStatusArgv,
   tailscaleUpArgv,
   type UpCredential,
+  upCredential,
 } from "./tailscale_args.ts";
 import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
 import { maskInLogs } from "./actions.ts";
@@ -143,18 +144,16 @@ function requireCredentials(config: Config, ctx: Context): void {
 
 /** Writes the secret `tailscale up` reads into a 0600 file of the state folder; the caller deletes it. */
 async function writeCredential(config: Config, ctx: Context): Promise<{ credential: UpCredential; file: string }> {
-  if (config.authKey !== undefined) {
-    const file = `${config.stateDir}/authkey`;
-    writeFileAtomic(file, authKeyForUp(config.authKey), 0o600);
-    return { credential: { kind: "key-file", path: file }, file };
+  const up = upCredential(config);
+  if (up.credential.kind === "key-file") {
+    writeFileAtomic(up.file, authKeyForUp(config.authKey!), 0o600);
+    return up;
   }
-  const { clientId, audience } = config.federated!;
-  const token = await fetchIdToken(ctx, audience);
+  const token = await fetchIdToken(ctx, config.federated!.audience);
   ctx.redactor.add(token);
   maskInLogs(ctx, token);
-  const file = `${config.stateDir}/idtoken`;
-  writeFileAtomic(file, token, 0o600);
-  return { credential: { kind: "federated", clientId, idTokenFile: file }, file };
+  writeFileAtomic(up.file, token, 0o600);
+  return up;
 }
 
 async function logInWithRetries(

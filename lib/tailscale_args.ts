@@ -1,4 +1,4 @@
-import type { AuthKey } from "./config.ts";
+import type { AuthKey, Config } from "./config.ts";
 
 /** Where a system tailscaled listens (tailscale-cli.md §3.1). */
 export function systemTailscaledSocket(os: string): string {
@@ -35,6 +35,21 @@ export function authKeyForUp(key: AuthKey): string {
 export type UpCredential =
   | { readonly kind: "key-file"; readonly path: string }
   | { readonly kind: "federated"; readonly clientId: string; readonly idTokenFile: string };
+
+/**
+ * What `tailscale up` will read, and from which 0600 file of the state folder: the auth key when
+ * one is given, else the OIDC token of a federated identity.
+ */
+export function upCredential(
+  config: Pick<Config, "stateDir" | "authKey" | "federated">,
+): { credential: UpCredential; file: string } {
+  if (config.authKey !== undefined || config.federated === undefined) {
+    const file = `${config.stateDir}/authkey`;
+    return { credential: { kind: "key-file", path: file }, file };
+  }
+  const file = `${config.stateDir}/idtoken`;
+  return { credential: { kind: "federated", clientId: config.federated.clientId, idTokenFile: file }, file };
+}
 
 /**
  * With a `?` on the client ID, Tailscale takes every attribute left out as false (tailscale-cli.md §2.3),
