@@ -202,12 +202,14 @@ async function logInWithRetries(
  */
 export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): Promise<TailnetSession> {
   const deadline = ctx.now() + config.joinTimeoutSeconds * 1000;
-  const programs = await locateTailscale(config, ctx);
+  // Tailscale is located (or installed) only when it is used: a run without credentials stops first.
+  let programs: Awaited<ReturnType<typeof locateTailscale>> | undefined;
   // Only ask a system daemon that has a socket: every status call is a process to start.
   if (
     config.tailscale === "existing" ||
     (config.tailscale === "auto" && ctx.fileExists(systemTailscaledSocket(ctx.platform.os)))
   ) {
+    programs = await locateTailscale(config, ctx);
     const running = await tailnetStatus(ctx, programs.tailscale);
     if (running?.backendState === "Running" && running.self) {
       say(
@@ -232,6 +234,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
     }
   }
   requireCredentials(config, ctx);
+  programs ??= await locateTailscale(config, ctx);
   const paths = tailscaledPaths(config.stateDir);
   const daemonPid = ctx.runner.start({
     argv: tailscaledArgv(programs.tailscaled, config.stateDir),
