@@ -44,7 +44,7 @@ export async function admitBuilder(
   if (ping.trusted === false) {
     return {
       kind: "refused",
-      reason: `its Nix does not trust ${settings.sshUser} (nix store ping says Trusted: 0), so it would refuse ` +
+      reason: `its Nix does not trust ${settings.sshUser} (nix store info says Trusted: 0), so it would refuse ` +
         `input-addressed derivations sent to it; set trusted-users = ${settings.sshUser} in the builder's nix.conf`,
     };
   }

@@ -38,6 +38,10 @@ export interface Config {
   readonly probeConcurrency: number;
   readonly tailscale: TailscaleMode;
   readonly tailscaleBin?: string;
+  /** `tailscale up --accept-routes`, as the original action always did: caches behind subnet routers. */
+  readonly acceptRoutes: boolean;
+  /** Extra `tailscale up` flags the user asked for, each `--name` or `--name=value`. */
+  readonly tailscaleUpArgs: readonly string[];
   readonly installNix: InstallNixMode;
   readonly jobsPerCore: number;
   /** Builder: install a udev rule so Nix's build users can open /dev/kvm (GitHub's runners need it). */
@@ -112,6 +116,45 @@ const absolutePath = oneLine(4096)
 const userName = oneLine(32).regex(/^[a-z_][a-z0-9_-]*$/, {
   error: "must be a user name: lower-case letters, digits, '_' and '-', starting with a letter or '_'",
 });
+
+/**
+ * `tailscale up` flags dnb sets itself: given again they would fight dnb's own, undo the farm's
+ * safety (tailnet DNS, the deadline) or put a secret on the command line.
+ */
+export const TAILSCALE_UP_FLAGS_OF_DNB = [
+  "accept-dns",
+  "accept-routes",
+  "advertise-tags",
+  "audience",
+  "auth-key",
+  "authkey",
+  "client-id",
+  "client-secret",
+  "force-reauth",
+  "hostname",
+  "id-token",
+  "json",
+  "qr",
+  "reset",
+  "socket",
+  "ssh",
+  "timeout",
+];
+const UP_FLAG = /^--([a-z][a-z0-9-]*)(=[A-Za-z0-9._:\/,@+%=-]*)?$/;
+
+const tailscaleUpArgs = oneLine()
+  .transform((text) => text.split(/\s+/).filter((arg) => arg !== ""))
+  .pipe(
+    z.array(
+      z.string().regex(UP_FLAG, {
+        error: "each argument must be --name or --name=value (value: letters, digits and . _ : / , @ + % = -)",
+      }),
+    )
+      .max(32, { error: "must hold at most 32 arguments" })
+      .refine((args) => !args.some((arg) => TAILSCALE_UP_FLAGS_OF_DNB.includes(UP_FLAG.exec(arg)?.[1] ?? "")), {
+        error: `must not set a flag dnb sets itself (${TAILSCALE_UP_FLAGS_OF_DNB.map((f) => `--${f}`).join(", ")})`,
+      }),
+  );
 
 const uniqueList = (items: readonly string[]) => new Set(items).size === items.length;
 
@@ -349,6 +392,8 @@ export function loadConfig(sources: ConfigSources): Config {
       }),
     ) ?? "auto",
     tailscaleBin: readOption(sources, "--tailscale-bin", absolutePath),
+    acceptRoutes: readOption(sources, "--accept-routes", booleanText) ?? true,
+    tailscaleUpArgs: readOption(sources, "--tailscale-up-args", tailscaleUpArgs) ?? [],
     installNix: readOption(sources, "--install-nix", z.enum(["auto", "never"], { error: "must be auto or never" })) ??
       "auto",
     jobsPerCore: readOption(sources, "--jobs-per-core", wholeNumber(1, 64)) ?? 2,

@@ -326,7 +326,7 @@ function checkTailscale(tailscale: TailscaleFacts, os: string): CheckResult {
     };
   }
   const install = answer.kind === "not-installed"
-    ? `installs Tailscale ${TAILSCALE_VERSION} (${os === "darwin" ? "from nixpkgs" : "sha256-pinned"}), `
+    ? `installs Tailscale ${TAILSCALE_VERSION} (${os === "darwin" ? "built from its Go module" : "sha256-pinned"}), `
     : "";
   if (tailscale.authKeySource !== undefined) {
     return {

@@ -12,8 +12,8 @@ import {
   daemonRestartArgv,
   DETERMINATE_LAUNCHD_PLIST,
   parseStorePing,
+  queryStore,
   type StorePing,
-  storePingArgv,
 } from "./nix_daemon.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "./ssh_config.ts";
 import { effectiveBuilders, readNixConfigJson } from "./nix_probe.ts";
@@ -136,8 +136,8 @@ export async function pingStore(
   ctx: Context,
   member: Member,
 ): Promise<{ ok: boolean; reason: string } & StorePing> {
-  const result = await ctx.runner.run({
-    argv: storePingArgv(storeUri(settings, member)),
+  const result = await queryStore(ctx.runner, {
+    storeUri: storeUri(settings, member),
     env: { ...ctx.env, NIX_SSHOPTS: `-F ${privateSshConfig(settings.stateDir)}` } as Record<string, string>,
     timeoutMs: 60_000,
   });

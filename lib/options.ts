@@ -43,6 +43,16 @@ export const ROLE_OPTIONS = [
   { flag: "--state-dir", value: "<path>", description: "where dnb keeps its state" },
   { flag: "--tailscale", value: "<mode>", description: "auto, up or existing" },
   { flag: "--tailscale-bin", value: "<path>", description: "the tailscale CLI to use" },
+  {
+    flag: "--accept-routes",
+    value: "<true|false>",
+    description: "accept subnet routes other nodes advertise, to reach caches behind subnet routers (default true)",
+  },
+  {
+    flag: "--tailscale-up-args",
+    value: "<args>",
+    description: "extra `tailscale up` flags, space-separated --name or --name=value (not those dnb sets)",
+  },
   { flag: "--install-nix", value: "<mode>", description: "auto or never" },
   { flag: "--jobs-per-core", value: "<n>", description: "coordinator: Nix jobs per builder core" },
   {
@@ -94,5 +104,7 @@ export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
   "--require-builders": "require_builders",
   "--oauth-client-id": "oauth_client_id",
   "--audience": "audience",
+  "--accept-routes": "accept_routes",
+  "--tailscale-up-args": "tailscale_args",
   TS_AUTHKEY: "tailscale_authkey",
 };

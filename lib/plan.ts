@@ -6,7 +6,7 @@ import { knownHostsLines } from "./host_keys.ts";
 import { MACHINES_HEADER, machinesLineTemplate } from "./machines_file.ts";
 import { upsertBlock } from "./managed_block.ts";
 import { MACHINES_FILE, nixConfBlockBody, nixConfTarget, settingsSetOutsideBlock } from "./nix_config.ts";
-import { daemonRestartArgv, storePingArgv } from "./nix_daemon.ts";
+import { daemonRestartArgv, storeInfoArgv } from "./nix_daemon.ts";
 import { claimArgv } from "./protocol.ts";
 import { sshConfigLines, sshConfigTarget } from "./ssh_config.ts";
 import {
@@ -113,6 +113,8 @@ function joinStep(config: Config, facts: MachineFacts): PlanStep {
         hostname: config.hostname,
         tags: config.tags,
         ssh: config.role === "builder",
+        acceptRoutes: config.acceptRoutes,
+        extraArgs: config.tailscaleUpArgs,
         timeoutSeconds: config.joinTimeoutSeconds,
       }),
     ],
@@ -227,11 +229,12 @@ function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
         "one ssh round trip writes claim, renews lease and returns info.json; data goes over stdin",
         `up to ${config.probeConcurrency} at once, each as soon as its builder is online`,
         `then each is checked as a Nix store over ssh-ng (NIX_SSHOPTS=-F ${privateSshConfig}); one that fails is refused`,
+        "(`nix store info`; `nix store ping` where the local Nix predates 2.19)",
         `go ahead with at least ${config.minBuilders} of them at the wait timeout (--min-builders), else exit 1`,
       ],
       commands: aliases.flatMap((alias) => [
         claimArgv(privateSshConfig, alias),
-        storePingArgv(`ssh-ng://${config.sshUser}@${alias}?remote-program=<nix-daemon-path>`),
+        storeInfoArgv(`ssh-ng://${config.sshUser}@${alias}?remote-program=<nix-daemon-path>`),
       ]),
       files: [
         {

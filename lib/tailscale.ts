@@ -19,8 +19,10 @@ import {
   upCredential,
 } from "./tailscale_args.ts";
 import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
+import { requireKeylessSupport } from "./tailscale_version.ts";
 import { maskInLogs } from "./actions.ts";
 import {
+  goInstallTailscale,
   installTailscale,
   TAILSCALE_DOWNLOADS,
   TAILSCALE_SHA256,
@@ -69,24 +71,25 @@ async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscal
     throw new DnbError("tailscale is not installed and --tailscale is existing", { hint: "install Tailscale first" });
   }
   if (ctx.platform.os === "darwin") {
-    say(ctx, "installing tailscale from nixpkgs");
-    const link = `${config.stateDir}/tailscale-nix`;
-    const build = await ctx.runner.run({
-      argv: [
-        "nix",
-        "--extra-experimental-features",
-        "nix-command flakes",
-        "build",
-        "nixpkgs#tailscale",
-        "--out-link",
-        link,
-      ],
-      timeoutMs: 600_000,
-    });
-    if (build.code !== 0) {
-      throw new DnbError(`installing tailscale with Nix failed: ${build.stderr.trim().split("\n").pop()}`);
+    const go = findOnPath("go", path);
+    if (go === undefined) {
+      throw new DnbError("Tailscale is not installed, and Go, which dnb builds it with on macOS, is missing", {
+        hint: "GitHub's macOS runners have Go; elsewhere install Tailscale and pass --tailscale-bin, or install Go",
+      });
     }
-    return { tailscale: `${link}/bin/tailscale`, tailscaled: `${link}/bin/tailscaled` };
+    say(ctx, `building tailscale ${TAILSCALE_VERSION} from its Go module (verified by Go's checksum database)`);
+    return await goInstallTailscale(
+      {
+        go,
+        version: TAILSCALE_VERSION,
+        destination: `${config.stateDir}/tailscale-bin`,
+        workDir: `${config.stateDir}/tailscale-build`,
+        timeoutMs: 900_000,
+      },
+      ctx.env,
+      ctx.runner,
+      ctx.redactor,
+    );
   }
   const arch = tailscaleArch(ctx.platform.arch);
   say(ctx, `installing tailscale ${TAILSCALE_VERSION} (${arch}, sha256 pinned)`);
@@ -177,6 +180,8 @@ async function logInWithRetries(
           hostname: config.hostname,
           tags: config.tags,
           ssh,
+          acceptRoutes: config.acceptRoutes,
+          extraArgs: config.tailscaleUpArgs,
           timeoutSeconds: remainingSeconds,
         }),
         timeoutMs: remainingSeconds * 1000 + 5000,
@@ -235,6 +240,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
   }
   requireCredentials(config, ctx);
   programs ??= await locateTailscale(config, ctx);
+  if (config.authKey === undefined) await requireKeylessSupport(ctx, programs.tailscale);
   const paths = tailscaledPaths(config.stateDir);
   const daemonPid = ctx.runner.start({
     argv: tailscaledArgv(programs.tailscaled, config.stateDir),

@@ -71,6 +71,9 @@ export interface UpOptions {
   readonly tags: readonly string[];
   /** Builders run Tailscale SSH so the coordinator reaches them without keys. */
   readonly ssh: boolean;
+  readonly acceptRoutes: boolean;
+  /** The user's own flags, validated at the edge; they come last, after dnb's. */
+  readonly extraArgs: readonly string[];
   readonly timeoutSeconds: number;
 }
 
@@ -84,8 +87,10 @@ export function tailscaleUpArgv(options: UpOptions): string[] {
     `--hostname=${options.hostname}`,
     `--advertise-tags=${options.tags.join(",")}`,
     ...(options.ssh ? ["--ssh"] : []),
+    ...(options.acceptRoutes ? ["--accept-routes"] : []),
     "--accept-dns=false",
     `--timeout=${options.timeoutSeconds}s`,
+    ...options.extraArgs,
   ];
 }
 

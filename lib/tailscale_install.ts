@@ -88,3 +88,61 @@ export async function installTailscale(
     Deno.removeSync(scratch, { recursive: true });
   }
 }
+
+/** The Go module that builds Tailscale's CLI and daemon, at the release dnb installs elsewhere. */
+export const TAILSCALE_MODULE = "tailscale.com";
+
+/**
+ * Where Tailscale ships no standalone binaries (macOS: only the GUI app), dnb builds the pinned
+ * release from its Go module. `go install module@version` checks every module it downloads against
+ * Go's checksum database, so the bytes are pinned and verified as the tarball's sha256 is on Linux.
+ * The environment is dnb's own: a user's GOFLAGS, GONOSUMDB or GOINSECURE cannot turn that check off,
+ * and no secret of dnb's environment reaches the build.
+ */
+export function goInstallSpec(
+  go: string,
+  version: string,
+  destination: string,
+  workDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { argv: string[]; env: Record<string, string> } {
+  return {
+    argv: [
+      go,
+      "install",
+      ...["tailscale", "tailscaled"].map((program) => `${TAILSCALE_MODULE}/cmd/${program}@v${version}`),
+    ],
+    env: {
+      PATH: env.PATH ?? "/usr/bin:/bin",
+      HOME: env.HOME ?? workDir,
+      GOBIN: destination,
+      GOPATH: `${workDir}/gopath`,
+      GOCACHE: `${workDir}/gocache`,
+      GOPROXY: "https://proxy.golang.org,direct",
+      GOSUMDB: "sum.golang.org",
+      GONOSUMDB: "",
+      GONOSUMCHECK: "",
+      GOPRIVATE: "",
+      GONOPROXY: "",
+      GOINSECURE: "",
+      GOFLAGS: "",
+      // Tailscale's go.mod may want a newer Go than the machine's; Go fetches that toolchain, verified the same way.
+      GOTOOLCHAIN: "auto",
+    },
+  };
+}
+
+export async function goInstallTailscale(
+  request: { go: string; version: string; destination: string; workDir: string; timeoutMs: number },
+  env: Readonly<Record<string, string | undefined>>,
+  runner: Runner,
+  redactor: Redactor,
+): Promise<{ tailscale: string; tailscaled: string }> {
+  const spec = goInstallSpec(request.go, request.version, request.destination, request.workDir, env);
+  expectSuccess(
+    await runner.run({ ...spec, timeoutMs: request.timeoutMs }),
+    redactor,
+    "Go builds Tailscale from its module proxy; check the network, or install Tailscale and pass --tailscale-bin",
+  );
+  return { tailscale: `${request.destination}/tailscale`, tailscaled: `${request.destination}/tailscaled` };
+}

@@ -3,13 +3,20 @@
  * posing as aarch64-linux), real dnb in each host, and a distributed nix-build that shows which
  * host built which derivation. Needs root on Linux; installs missing Debian packages itself.
  */
-import { createFarm } from "../tests/e2e/harness/farm.ts";
+import { createFarm, type Farm } from "../tests/e2e/harness/farm.ts";
 import { exitWithin, log, runCoordinator, startBuilder } from "../tests/e2e/harness/dnb.ts";
 import { buildRecords, probeDerivations } from "../tests/e2e/harness/nix_fixtures.ts";
 import { FARM_PACKAGES, missingPrerequisites } from "../tests/e2e/harness/prerequisites.ts";
 
+/** A failure the demo explains in one line; thrown, so the farm is removed on the way out. */
+class DemoFailure extends Error {}
+
 function fail(message: string): never {
-  console.error(`demo: ${message}`);
+  throw new DemoFailure(message);
+}
+
+function exitWith(error: unknown): never {
+  console.error(`demo: ${error instanceof DemoFailure ? error.message : (error as Error).stack ?? error}`);
   Deno.exit(1);
 }
 
@@ -21,26 +28,27 @@ function canApt(): boolean {
   }
 }
 
-if (Deno.build.os !== "linux") fail("the farm is made of Linux namespaces; run the demo on Linux");
-let missing = missingPrerequisites();
-if (missing.includes("root")) {
-  fail("the farm needs root (namespaces, mounts): run it as root, e.g. sudo -E npx -y deno@2.9.6 task demo");
-}
-if (missing.length > 0) {
-  if (!canApt()) fail(`missing ${missing.join(", ")}; install ${FARM_PACKAGES.join(" ")} or their equivalents`);
-  console.log(`demo: installing ${FARM_PACKAGES.join(" ")} from Debian (missing: ${missing.join(", ")})`);
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...FARM_PACKAGES]]) {
-    const result = await new Deno.Command("apt-get", { args, env, stdout: "null" }).output();
-    if (!result.success) fail(`apt-get ${args[0]} failed: ${new TextDecoder().decode(result.stderr).trim()}`);
+async function installPrerequisites(): Promise<void> {
+  if (Deno.build.os !== "linux") fail("the farm is made of Linux namespaces; run the demo on Linux");
+  let missing = missingPrerequisites();
+  if (missing.includes("root")) {
+    fail("the farm needs root (namespaces, mounts): run it as root, e.g. sudo -E npx -y deno@2.9.6 task demo");
   }
-  missing = missingPrerequisites();
-  if (missing.length > 0) fail(`still missing ${missing.join(", ")}`);
+  if (missing.length > 0) {
+    if (!canApt()) fail(`missing ${missing.join(", ")}; install ${FARM_PACKAGES.join(" ")} or their equivalents`);
+    console.log(`demo: installing ${FARM_PACKAGES.join(" ")} from Debian (missing: ${missing.join(", ")})`);
+    const env = { DEBIAN_FRONTEND: "noninteractive" };
+    for (const args of [["update", "-qq"], ["install", "-y", "-qq", "--no-install-recommends", ...FARM_PACKAGES]]) {
+      const result = await new Deno.Command("apt-get", { args, env, stdout: "null" }).output();
+      if (!result.success) fail(`apt-get ${args[0]} failed: ${new TextDecoder().decode(result.stderr).trim()}`);
+    }
+    missing = missingPrerequisites();
+    if (missing.length > 0) fail(`still missing ${missing.join(", ")}`);
+  }
 }
 
-console.log("demo: making a farm: coord, b1 (x86_64-linux), b2 (posing as aarch64-linux)");
-const farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }] });
-try {
+/** Builders and a coordinator in their hosts, then a distributed build; says who built what. */
+async function distributedBuild(farm: Farm): Promise<void> {
   const builders = ["b1", "b2"].map((name) => startBuilder(farm, name));
   console.log("demo: dnb --role builder runs on b1 and b2; dnb --role coordinator --builders 'b1 b2' on coord:\n");
   const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"]);
@@ -76,8 +84,21 @@ try {
   for (const name of ["b1", "b2"]) Deno.writeTextFileSync(`${farm.host(name).dir}/tmp/dnb/done`, "");
   const exits = await Promise.all(builders.map((builder) => exitWithin(builder, 20_000)));
   console.log(`demo: builders released; they exited with ${exits.map((exit) => exit.code).join(" and ")}`);
-  if (!right) Deno.exit(1);
-} finally {
-  await farm.destroy();
-  console.log("demo: farm removed");
+  if (!right) fail("the farm put derivations on the wrong builders");
 }
+
+async function demo(): Promise<void> {
+  await installPrerequisites();
+  console.log("demo: making a farm: coord, b1 (x86_64-linux), b2 (posing as aarch64-linux)");
+  const farm = await createFarm({
+    hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }],
+  });
+  try {
+    await distributedBuild(farm);
+  } finally {
+    await farm.destroy();
+    console.log("demo: farm removed");
+  }
+}
+
+await demo().catch(exitWith);

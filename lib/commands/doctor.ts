@@ -21,7 +21,7 @@ import { EXIT_FAILURE, EXIT_OK } from "../errors.ts";
 import type { CommandResult } from "../exec.ts";
 import type { MachineFacts } from "../facts.ts";
 import { nixConfIncludes } from "../nix_config.ts";
-import { storePingArgv } from "../nix_daemon.ts";
+import { queryStore } from "../nix_daemon.ts";
 import { parseNixVersion, readNixConfigJson } from "../nix_probe.ts";
 import { AUTH_KEY_ENV, envTwin } from "../options.ts";
 import { parseStatus } from "../status_parse.ts";
@@ -62,7 +62,7 @@ async function nixFacts(ctx: Context, machine: MachineFacts): Promise<{ nix: Nix
   const [version, ping, configJson] = await Promise.all([
     ctx.runner.run({ argv: [path, "--version"], timeoutMs: 10_000 }),
     machine.nixDaemonSocket
-      ? ctx.runner.run({ argv: storePingArgv("daemon", path), timeoutMs: 15_000 })
+      ? queryStore(ctx.runner, { storeUri: "daemon", nix: path, timeoutMs: 15_000 })
       : Promise.resolve(undefined),
     readNixConfigJson(ctx, path),
   ]);

@@ -4,7 +4,8 @@ import { machinesLine } from "../../lib/machines_file.ts";
 import { upsertBlock } from "../../lib/managed_block.ts";
 import { nixConfBlockBody } from "../../lib/nix_config.ts";
 import { sshConfigLines } from "../../lib/ssh_config.ts";
-import { createFarm, type Farm, FARM_BASE, sweepStaleRuns } from "./harness/farm.ts";
+import { createFarm, type Farm, sweepStaleRuns } from "./harness/farm.ts";
+import { leftovers } from "./harness/leftovers.ts";
 import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 
@@ -90,24 +91,6 @@ farmTest("a wrong pinned host key makes the build fail", async () => {
   }
 });
 
-async function leftovers(
-  runId: string,
-): Promise<{ netns: string[]; mounts: string[]; processes: string[]; veths: number }> {
-  const netns = new TextDecoder().decode((await new Deno.Command("ip", { args: ["netns", "list"] }).output()).stdout);
-  const links = new TextDecoder().decode(
-    (await new Deno.Command("ip", { args: ["-o", "link", "show", "type", "veth"] }).output()).stdout,
-  );
-  const processes = new TextDecoder().decode(
-    (await new Deno.Command("ps", { args: ["-eo", "stat=,args="] }).output()).stdout,
-  );
-  return {
-    netns: netns.split("\n").filter((line) => line.includes(runId)),
-    mounts: Deno.readTextFileSync("/proc/mounts").split("\n").filter((line) => line.includes(`${FARM_BASE}/${runId}`)),
-    processes: processes.split("\n").filter((line) => line.includes(runId) && !line.startsWith("Z")),
-    veths: links.split("\n").filter((line) => line.trim() !== "").length,
-  };
-}
-
 farmTest("destroy leaves no namespace, mount, veth, process or folder of the run", async () => {
   const vethsBefore = (await leftovers("none")).veths;
   const farm = await createFarm({ hosts: [{ name: "a" }, { name: "b" }] });
@@ -118,8 +101,13 @@ farmTest("destroy leaves no namespace, mount, veth, process or folder of the run
   assert.ok(during.processes.length >= 2, "sshd of both hosts");
   await farm.destroy();
   await daemon.status;
-  assert.deepEqual(await leftovers(farm.runId), { netns: [], mounts: [], processes: [], veths: vethsBefore });
-  assert.throws(() => Deno.statSync(farm.dir));
+  assert.deepEqual(await leftovers(farm.runId), {
+    netns: [],
+    mounts: [],
+    processes: [],
+    veths: vethsBefore,
+    folder: false,
+  });
 });
 
 farmTest("two farms at once do not collide, and the sweeper leaves a live run alone", async () => {
@@ -191,7 +179,7 @@ farmTest("an interrupted test process removes its farm on the way out", async ()
   await child.stdout.cancel();
   assert.equal(status.code, 130);
   const left = await leftovers(runId);
-  assert.deepEqual([left.netns, left.mounts, left.processes], [[], [], []]);
+  assert.deepEqual([left.netns, left.mounts, left.processes, left.folder], [[], [], [], false]);
 });
 
 /** A farm with a known_hosts entry for y on x, so x can ssh to y strictly. */

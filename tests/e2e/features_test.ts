@@ -17,11 +17,9 @@ function rootOpensKvm(): boolean {
 farmTest(
   "kvm and nixos-test only where builds can open /dev/kvm; each builder's free space in the coordinator's lines",
   async () => {
-    const farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2" }] });
+    // b1 builds as root (the farm's single-user Nix); b2 as Nix's build users, who are not in /dev/kvm's group.
+    const farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2", buildUsers: true }] });
     try {
-      // b1 builds as root (the farm's single-user Nix); b2 as Nix's build users, who are not in /dev/kvm's group.
-      const b2Conf = `${farm.host("b2").dir}/etc-nix/nix.conf`;
-      Deno.writeTextFileSync(b2Conf, "build-users-group = nixbld\n", { append: true });
       const confsBefore = ["b1", "b2"].map((name) => Deno.readTextFileSync(`${farm.host(name).dir}/etc-nix/nix.conf`));
       const builders = ["b1", "b2"].map((name) => startBuilder(farm, name));
       const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"]);

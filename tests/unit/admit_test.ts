@@ -39,11 +39,11 @@ const info = builderInfo({
   disk: { buildDir: "/mnt/dnb-build", buildDirFreeBytes: 73e9, storeFreeBytes: 21e9 },
 });
 
-/** A builder that claims fine and whose `nix store ping` prints `pingStderr`. */
+/** A builder that claims fine and whose `nix store info` prints `pingStderr`. */
 function admit(pingStderr: string, coordinatorNix: string | undefined) {
   const runner = new FakeRunner([
     { when: (argv) => argv[0] === "ssh", stdout: JSON.stringify(info) },
-    { when: (argv) => argv.includes("ping"), stderr: pingStderr },
+    { when: (argv) => argv.includes("info"), stderr: pingStderr },
   ]);
   return admitBuilder(settings, { ...testContext(), runner }, candidate, candidate.node.sshHostKeys, coordinatorNix);
 }
@@ -53,7 +53,7 @@ Deno.test("a builder that does not trust the ssh user is refused, with the fix",
   assert.equal(admission.kind, "refused");
   assert.match(
     admission.kind === "refused" ? admission.reason : "",
-    /^its Nix does not trust root \(nix store ping says Trusted: 0\).*set trusted-users = root in the builder's nix\.conf$/,
+    /^its Nix does not trust root \(nix store info says Trusted: 0\).*set trusted-users = root in the builder's nix\.conf$/,
   );
 });
 

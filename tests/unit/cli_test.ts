@@ -35,7 +35,7 @@ Deno.test("a coordinator dry run on a bare machine prints the plan and runs noth
   assert.match(plan, /tailscale: not found; dnb would install a pinned, checksum-verified Tailscale/);
   assert.match(
     plan,
-    /\$ tailscale --socket=\/tmp\/dnb\/tailscaled.sock up --auth-key=file:\/tmp\/dnb\/authkey --hostname=dnb-coordinator-a1b2c3 --advertise-tags=tag:nix-coordinator --accept-dns=false --timeout=120s\n/,
+    /\$ tailscale --socket=\/tmp\/dnb\/tailscaled.sock up --auth-key=file:\/tmp\/dnb\/authkey --hostname=dnb-coordinator-a1b2c3 --advertise-tags=tag:nix-coordinator --accept-routes --accept-dns=false --timeout=120s\n/,
   );
   assert.match(
     plan,

@@ -134,3 +134,30 @@ Deno.test("stop, status and post read only the state folder", () => {
     /--state-dir "rel": must be an absolute path/,
   );
 });
+
+Deno.test("subnet routes are accepted unless turned off; extra tailscale up flags are validated at the edge", () => {
+  assert.equal(loadConfig(sources({ "--role": "builder" })).acceptRoutes, true);
+  assert.equal(loadConfig(sources({ "--role": "builder" }, { DNB_ACCEPT_ROUTES: "false" })).acceptRoutes, false);
+  assert.deepEqual(
+    loadConfig(sources({ "--role": "builder", "--tailscale-up-args": " --exit-node=100.64.0.9  --shields-up " }))
+      .tailscaleUpArgs,
+    ["--exit-node=100.64.0.9", "--shields-up"],
+  );
+  const refusals: [string, RegExp][] = [
+    ["--auth-key=tskey-auth-x", /must not set a flag dnb sets itself/],
+    ["--accept-dns", /must not set a flag dnb sets itself/],
+    ["--ssh=false", /must not set a flag dnb sets itself/],
+    ["exit-node", /each argument must be --name or --name=value/],
+    ["--exit-node=$(id)", /each argument must be --name or --name=value/],
+    ["--hostname-x='a;b'", /each argument must be --name or --name=value/],
+  ];
+  for (const [value, problem] of refusals) {
+    assert.throws(
+      () => loadConfig(sources({ "--role": "builder" }, { DNB_FROM_ACTION: "true", DNB_TAILSCALE_UP_ARGS: value })),
+      (error: Error) =>
+        error instanceof InputError && error.message.startsWith("input tailscale_args (DNB_TAILSCALE_UP_ARGS)") &&
+        problem.test(error.message),
+      value,
+    );
+  }
+});

@@ -31,7 +31,7 @@ const HEALTHY: readonly ScriptedResult[] = [
   { when: startsWith("id", "-u"), stdout: "0\n" },
   { when: startsWith("id", "-nG"), stdout: "root\n" },
   { when: startsWith(NIX, "--version"), stdout: "nix (Nix) 2.24.9\n" },
-  { when: holds("store", "ping"), stdout: "Store URL: daemon\n" },
+  { when: holds("store", "info"), stdout: "Store URL: daemon\n" },
   // As on Nix before 2.20, which knows only show-config.
   { when: holds("config", "show"), code: 1, stderr: "error: 'config' is not a recognised command" },
   { when: holds("show-config"), stdout: JSON.stringify({ "trusted-users": { value: ["root", "@wheel"] } }) },
@@ -110,7 +110,7 @@ Deno.test("a healthy machine: every check ok, ACLs not checked, exit 0, and only
   assert.deepEqual(commands, [
     `${NIX} --extra-experimental-features nix-command config show --json`,
     `${NIX} --extra-experimental-features nix-command show-config --json`,
-    `${NIX} --extra-experimental-features nix-command store ping --store daemon`,
+    `${NIX} --extra-experimental-features nix-command store info --store daemon`,
     `${NIX} --version`,
     `${TAILSCALE} status --json`,
     "df -Pk /nix",
@@ -161,7 +161,7 @@ Deno.test("nix: a daemon answering is ok, single-user warns, no Nix or a silent 
   await t.step("a socket nobody answers on", async () => {
     const { code, ctx } = await doctor({
       script: [{
-        when: holds("store", "ping"),
+        when: holds("store", "info"),
         code: 1,
         stderr: "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused\n",
       }],

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { daemonRestartArgv } from "../../lib/nix_daemon.ts";
+import { daemonRestartArgv, queryStore } from "../../lib/nix_daemon.ts";
+import { DenoRunner } from "../../lib/exec.ts";
+import { findOnPath } from "../../lib/facts.ts";
 import { effectiveBuilders } from "../../lib/nix_probe.ts";
 import { confirmBuilders } from "../../lib/nix_setup.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
@@ -55,4 +57,34 @@ Deno.test("after configuring, dnb reads back what Nix uses and warns when someth
   );
   const [unknown] = await confirmWith(undefined);
   assert.match(unknown!, /could not ask Nix/);
+});
+
+Deno.test("a store is asked with `nix store info`, and `nix store ping` only where Nix has no info command", async () => {
+  const notRecognised = "error: 'info' is not a recognised command\nTry 'nix --help' for more information.\n";
+  const old = new FakeRunner([{ when: (argv) => argv[4] === "info", code: 1, stderr: notRecognised }]);
+  assert.equal((await queryStore(old, { storeUri: "daemon", timeoutMs: 1000 })).code, 0);
+  assert.deepEqual(old.calls.map((call) => call.argv[4]), ["info", "ping"]);
+
+  // A store that does not answer is not asked twice: the second ssh session would fail the same way.
+  const down = new FakeRunner([{ when: () => true, code: 1, stderr: "error: cannot connect to 'b1'\n" }]);
+  assert.equal((await queryStore(down, { storeUri: "ssh-ng://root@b1", timeoutMs: 1000 })).code, 1);
+  assert.deepEqual(down.calls.map((call) => call.argv[4]), ["info"]);
+
+  const current = new FakeRunner();
+  await queryStore(current, { storeUri: "daemon", nix: "/nix/bin/nix", timeoutMs: 1000 });
+  assert.deepEqual(current.calls.map((call) => call.argv), [
+    ["/nix/bin/nix", "--extra-experimental-features", "nix-command", "store", "info", "--store", "daemon"],
+  ]);
+});
+
+const nix = findOnPath("nix", Deno.env.get("PATH") ?? "");
+Deno.test({
+  name: "the real Nix on this machine answers the store query, by info or by its older name",
+  // CI installs Nix (2.8 from Debian, which has only `store ping`): there this test must run.
+  ignore: nix === undefined && Deno.env.get("CI") !== "true",
+  fn: async () => {
+    const result = await queryStore(new DenoRunner(), { storeUri: "dummy://", nix: nix ?? "nix", timeoutMs: 30_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^Store URL: dummy/m);
+  },
 });

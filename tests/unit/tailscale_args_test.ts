@@ -23,6 +23,8 @@ Deno.test("tailscale up gets the key as a file, tags, hostname, SSH for builders
       hostname: "nix-builder-1-1-linux-x64-abc123",
       tags: ["tag:nix-builder", "tag:ci"],
       ssh: true,
+      acceptRoutes: false,
+      extraArgs: [],
       timeoutSeconds: 120,
     }),
     [
@@ -46,6 +48,8 @@ Deno.test("a coordinator joins without Tailscale SSH, and reusing the system dae
     hostname: "c",
     tags: ["tag:nix-coordinator"],
     ssh: false,
+    acceptRoutes: false,
+    extraArgs: [],
     timeoutSeconds: 30,
   });
   assert.deepEqual(argv, [
@@ -91,6 +95,8 @@ Deno.test("keyless join: the client ID with both attributes spelled out, the OID
     hostname: "b1",
     tags: ["tag:nix-builder"],
     ssh: true,
+    acceptRoutes: false,
+    extraArgs: [],
     timeoutSeconds: 60,
   });
   assert.deepEqual(argv, [
@@ -106,4 +112,27 @@ Deno.test("keyless join: the client ID with both attributes spelled out, the OID
     "--timeout=60s",
   ]);
   assert.ok(!argv.some((arg) => arg.startsWith("--auth-key")));
+});
+
+Deno.test("subnet routes are accepted as the original action did, and the user's own flags come last", () => {
+  const argv = tailscaleUpArgv({
+    bin: "tailscale",
+    credential: { kind: "key-file", path: "/s/authkey" },
+    hostname: "b1",
+    tags: ["tag:nix-builder"],
+    ssh: true,
+    acceptRoutes: true,
+    extraArgs: ["--exit-node=100.64.0.9", "--shields-up=false"],
+    timeoutSeconds: 30,
+  });
+  assert.deepEqual(argv.slice(3), [
+    "--hostname=b1",
+    "--advertise-tags=tag:nix-builder",
+    "--ssh",
+    "--accept-routes",
+    "--accept-dns=false",
+    "--timeout=30s",
+    "--exit-node=100.64.0.9",
+    "--shields-up=false",
+  ]);
 });

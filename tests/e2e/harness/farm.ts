@@ -3,15 +3,26 @@
  * namespace plus a persistent mount namespace with its own /nix, /etc/nix, /root/.ssh,
  * /etc/ssh/ssh_config.d, /run and /tmp, a 100.64.0.0/10 address on a shared bridge, a real sshd
  * and single-user Nix. Only Tailscale is a double. Everything made is recorded in the run's
- * run.json and removed by destroy(), or by the sweeper of a later run if this process dies.
+ * run.json and removed by destroy(), or by the reaper or a later run's sweeper if this process
+ * dies (cleanup.ts).
  */
 import { fromFileUrl } from "../../support/paths.ts";
 import { type CommandResult, DenoRunner } from "../../../lib/exec.ts";
-import { type Control, createTailnet, processAlive } from "./tailnet.ts";
+import {
+  ensureMountPoints,
+  FARM_BASE,
+  NETNS_PREFIX,
+  releaseMountPoints,
+  type RunRecord,
+  startReaper,
+  sweepStaleRuns,
+  teardownRecord,
+  writeRecord,
+} from "./cleanup.ts";
+import { type Control, createTailnet } from "./tailnet.ts";
 
-export const FARM_BASE = "/var/tmp/dnb-e2e";
-/** Every network namespace of ours starts so; the sweeper touches nothing else. */
-export const NETNS_PREFIX = "dnbe2e-";
+export { FARM_BASE, sweepStaleRuns };
+
 const DOUBLE = fromFileUrl(new URL("./tailscale_double.ts", import.meta.url));
 const SUBNET = "100.64.0";
 const FIRST_HOST_OCTET = 10;
@@ -24,6 +35,11 @@ export interface HostSpec {
   /** Nix `system` the host poses as (its nix.conf says so); default: the machine's own. */
   readonly system?: string;
   readonly cores?: number;
+  /**
+   * Gives the host Nix's build users (group nixbld, user nixbld1) in its own /etc/passwd and
+   * /etc/group, and `build-users-group = nixbld` in its nix.conf; the machine's own files are untouched.
+   */
+  readonly buildUsers?: boolean;
 }
 
 export interface FarmOptions {
@@ -57,92 +73,58 @@ export interface Spawned {
   kill(signal?: Deno.Signal): void;
 }
 
-interface RunRecord {
-  readonly runId: string;
-  readonly ownerPid: number;
-  readonly netns: string[];
-  readonly mounts: string[];
-  readonly pids: number[];
+const runner = new DenoRunner();
+const REPO = fromFileUrl(new URL("../../../", import.meta.url)).replace(/\/$/, "");
+
+/**
+ * What every host must still see though it gets a /tmp of its own: the checkout (users clone into
+ * /tmp), the Deno that runs dnb and Deno's cache. Those under /tmp are bound back in at the same path.
+ */
+export function pathsKeptUnderTmp(paths: readonly string[]): string[] {
+  const underTmp = paths.filter((path) => path.startsWith("/tmp/"));
+  // A path inside another kept one comes along with it.
+  return [...new Set(underTmp)].filter((path) => !underTmp.some((other) => path.startsWith(`${other}/`)));
 }
 
-const runner = new DenoRunner();
+const KEPT_UNDER_TMP = pathsKeptUnderTmp([
+  REPO,
+  Deno.execPath().replace(/\/[^/]*$/, ""),
+  Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`,
+]);
+
+/**
+ * Mounts a host's own folders in its mount namespace. Arguments: its /nix, /etc/nix, /root/.ssh,
+ * /etc/ssh/ssh_config.d, /run and /tmp, an empty file, the folder holding its own passwd and group
+ * files (or ""), then the paths kept under /tmp, which are bound into its /tmp before it covers
+ * the machine's. They reach the shell as arguments, never spliced into it.
+ */
+const HOST_MOUNTS = [
+  "set -e",
+  "nix=$1 etc_nix=$2 root_ssh=$3 ssh_config_d=$4 run=$5 tmp=$6 empty=$7 users=$8; shift 8",
+  'mount --bind "$nix" /nix; mount --bind "$etc_nix" /etc/nix; mount --bind "$root_ssh" /root/.ssh',
+  'mount --bind "$ssh_config_d" /etc/ssh/ssh_config.d; mount --bind "$run" /run',
+  // Root's shell start-up files belong to the machine (some run pyenv): hosts get none.
+  "for file in /root/.bashrc /root/.profile /root/.bash_profile /root/.bash_login; do",
+  '  if [ -e "$file" ]; then mount --bind "$empty" "$file"; fi',
+  "done",
+  'if [ -n "$users" ]; then mount --bind "$users/etc-passwd" /etc/passwd; mount --bind "$users/etc-group" /etc/group; fi',
+  'for kept in "$@"; do mkdir -p "$tmp${kept#/tmp}"; mount --bind "$kept" "$tmp${kept#/tmp}"; done',
+  'mount --rbind "$tmp" /tmp',
+].join("\n");
+
+/** The host's own /etc/passwd and /etc/group: the machine's, plus Nix's build users. */
+function withBuildUsers(dir: string): void {
+  Deno.writeTextFileSync(
+    `${dir}/etc-passwd`,
+    Deno.readTextFileSync("/etc/passwd") + "nixbld1:x:30001:30000:Nix build user 1:/var/empty:/usr/sbin/nologin\n",
+  );
+  Deno.writeTextFileSync(`${dir}/etc-group`, Deno.readTextFileSync("/etc/group") + "nixbld:x:30000:nixbld1\n");
+}
 
 async function must(argv: string[], timeoutMs = 20_000): Promise<CommandResult> {
   const result = await runner.run({ argv, timeoutMs });
   if (result.code !== 0) throw new Error(`farm: ${argv.join(" ")} exited ${result.code}: ${result.stderr.trim()}`);
   return result;
-}
-
-function readRecord(runDir: string): RunRecord | undefined {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${runDir}/run.json`));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Undoes what one run recorded, in reverse order of making; every step is allowed to fail. */
-async function teardownRecord(runDir: string, record: RunRecord): Promise<void> {
-  for (const pid of record.pids) {
-    for (const target of [-pid, pid]) {
-      try {
-        Deno.kill(target, "SIGKILL");
-      } catch {
-        // Gone already.
-      }
-    }
-  }
-  // Anything else still running inside our namespaces (a daemon a test started) goes too.
-  for (const netns of record.netns) {
-    const pids = await runner.run({ argv: ["ip", "netns", "pids", netns], timeoutMs: 5000 });
-    for (const pid of pids.stdout.split(/\s+/).filter((p) => p !== "")) {
-      try {
-        Deno.kill(Number(pid), "SIGKILL");
-      } catch {
-        // Gone already.
-      }
-    }
-  }
-  for (const mount of [...record.mounts].reverse()) {
-    await runner.run({ argv: ["umount", "-l", mount], timeoutMs: 5000 });
-  }
-  for (const netns of record.netns) await runner.run({ argv: ["ip", "netns", "del", netns], timeoutMs: 5000 });
-  await runner.run({ argv: ["rm", "-rf", "--one-file-system", runDir], timeoutMs: 60_000 });
-}
-
-/**
- * Removes leftovers of earlier runs that died without cleaning up: run folders whose owner is
- * gone, and network namespaces with our prefix that no live run owns. Live runs are left alone.
- */
-export async function sweepStaleRuns(): Promise<string[]> {
-  const swept: string[] = [];
-  const liveRuns = new Set<string>();
-  let entries: Deno.DirEntry[] = [];
-  try {
-    entries = [...Deno.readDirSync(FARM_BASE)];
-  } catch {
-    // No farm ever ran here.
-  }
-  for (const entry of entries) {
-    const runDir = `${FARM_BASE}/${entry.name}`;
-    const record = readRecord(runDir);
-    if (record && processAlive(record.ownerPid)) {
-      liveRuns.add(record.runId);
-      continue;
-    }
-    await teardownRecord(runDir, record ?? { runId: entry.name, ownerPid: 0, netns: [], mounts: [], pids: [] });
-    swept.push(entry.name);
-  }
-  const namespaces = await runner.run({ argv: ["ip", "netns", "list"], timeoutMs: 5000 });
-  for (const line of namespaces.stdout.split("\n")) {
-    const name = line.split(" ")[0] ?? "";
-    const runId = name.startsWith(NETNS_PREFIX) ? name.slice(NETNS_PREFIX.length).split("-")[0] : undefined;
-    if (runId !== undefined && !liveRuns.has(runId)) {
-      await runner.run({ argv: ["ip", "netns", "del", name], timeoutMs: 5000 });
-      swept.push(name);
-    }
-  }
-  return swept;
 }
 
 const liveFarms = new Set<Farm>();
@@ -184,7 +166,7 @@ export class Farm {
   /** Writes run.json before the resource it names is made, so nothing escapes the record. */
   record(kind: "netns" | "mounts" | "pids", value: string | number): void {
     (this.#record[kind] as (string | number)[]).push(value);
-    Deno.writeTextFileSync(`${this.dir}/run.json`, JSON.stringify(this.#record));
+    writeRecord(this.dir, this.#record);
   }
 
   #enter(host: FarmHost): string[] {
@@ -307,6 +289,7 @@ export class Farm {
         // A posing host offers only its posed system, not the machine's own extra platforms.
         ...(spec.system ? [`system = ${spec.system}`, "extra-platforms ="] : []),
         ...(spec.cores ? [`cores = ${spec.cores}`] : []),
+        ...(spec.buildUsers ? ["build-users-group = nixbld"] : []),
         "",
       ].join("\n"),
     );
@@ -385,6 +368,7 @@ export class Farm {
     Deno.writeTextFileSync(host.mountNs, "");
     this.record("mounts", host.mountNs);
     // The paths are the farm's own; they reach the shell as arguments, never spliced into it.
+    if (spec.buildUsers) withBuildUsers(dir);
     await must([
       "unshare",
       `--mount=${host.mountNs}`,
@@ -392,11 +376,7 @@ export class Farm {
       "private",
       "sh",
       "-c",
-      'mount --bind "$1" /nix && mount --bind "$2" /etc/nix && mount --bind "$3" /root/.ssh && ' +
-      'mount --bind "$4" /etc/ssh/ssh_config.d && mount --bind "$5" /run && mount --bind "$6" /tmp && ' +
-      // Root's shell start-up files belong to the machine (here they run pyenv): hosts get none.
-      "for file in /root/.bashrc /root/.profile /root/.bash_profile /root/.bash_login; do " +
-      'if [ -e "$file" ]; then mount --bind "$7" "$file" || exit 1; fi; done',
+      HOST_MOUNTS,
       "sh",
       `${dir}/nix`,
       `${dir}/etc-nix`,
@@ -405,6 +385,8 @@ export class Farm {
       `${dir}/run`,
       `${dir}/tmp`,
       `${dir}/empty`,
+      spec.buildUsers ? dir : "",
+      ...KEPT_UNDER_TMP,
     ]);
     const finished = { ...host, sshHostKey };
     this.hosts.set(spec.name, finished);
@@ -429,7 +411,7 @@ export class Farm {
 
   async build(options: FarmOptions): Promise<void> {
     Deno.mkdirSync(`${this.dir}/ns`, { recursive: true });
-    Deno.writeTextFileSync(`${this.dir}/run.json`, JSON.stringify(this.#record));
+    writeRecord(this.dir, this.#record);
     this.record("mounts", `${this.dir}/ns`);
     await must(["mount", "--bind", `${this.dir}/ns`, `${this.dir}/ns`]);
     await must(["mount", "--make-private", `${this.dir}/ns`]);
@@ -443,12 +425,12 @@ export class Farm {
       oauthClients: [{ secret: FARM_OAUTH_SECRET, tags: ["tag:nix-builder", "tag:nix-coordinator"] }],
       ...options.control,
     });
-    const hosts = await Promise.all(options.hosts.map((spec, index) => this.#makeHost(spec, index, switchNs)));
+    const hosts = await allSettled(options.hosts.map((spec, index) => this.#makeHost(spec, index, switchNs)));
     Deno.writeTextFileSync(
       `${this.dir}/authorized_keys`,
       hosts.map((host) => Deno.readTextFileSync(`${host.dir}/root-ssh/id_ed25519.pub`)).join(""),
     );
-    await Promise.all(hosts.map((host) => this.#startSshd(host)));
+    await allSettled(hosts.map((host) => this.#startSshd(host)));
   }
 
   /** Removes everything this farm made; safe to call twice. */
@@ -457,23 +439,27 @@ export class Farm {
     this.#destroyed = true;
     liveFarms.delete(this);
     await teardownRecord(this.dir, this.#record);
+    releaseMountPoints();
   }
 }
 
-function ensureMountPoint(path: string): void {
-  try {
-    Deno.statSync(path);
-  } catch {
-    Deno.mkdirSync(path, { recursive: true, mode: 0o700 });
-  }
+/**
+ * Like Promise.all, but settles every step before throwing the first failure: a host still being
+ * made when another fails would otherwise add namespaces after destroy() ran.
+ */
+async function allSettled<T>(steps: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /** Makes a farm; on any failure during set-up, what was made so far is removed before the error is thrown. */
 export async function createFarm(options: FarmOptions): Promise<Farm> {
   installSignalHandlers();
+  startReaper();
   await sweepStaleRuns();
-  // Each host bind-mounts its own folder over /root/.ssh, so the mount point must exist.
-  ensureMountPoint("/root/.ssh");
+  ensureMountPoints();
   const farm = new Farm(crypto.randomUUID().replaceAll("-", "").slice(0, 8));
   liveFarms.add(farm);
   try {
