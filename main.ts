@@ -5,10 +5,10 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { runCli } from "./lib/cli.ts";
-import { DenoRunner } from "./lib/exec.ts";
-import { gatherFacts } from "./lib/facts.ts";
-import { pathExists, readInputFile } from "./lib/files.ts";
-import { Redactor } from "./lib/redact.ts";
+import { DenoRunner } from "./lib/core/exec.ts";
+import { gatherFacts } from "./lib/core/facts.ts";
+import { pathExists, readInputFile } from "./lib/core/files.ts";
+import { Redactor } from "./lib/core/redact.ts";
 
 const env = Deno.env.toObject();
 // From source the CLI is `deno run … main.ts`; compiled, the binary itself.

@@ -6,7 +6,7 @@
 import type { Farm } from "../tests/e2e/harness/farm.ts";
 import { FARM_AUTH_KEY } from "../tests/e2e/harness/farm.ts";
 import { HOST_SSH_KEY } from "../tests/e2e/harness/dnb.ts";
-import { parseStatus } from "../lib/status_parse.ts";
+import { parseStatus } from "../lib/tailnet/status.ts";
 
 const POLL_MS = 5000;
 const SSH = [

@@ -1,16 +1,16 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runRole } from "./commands/role.ts";
 import { runDoctor } from "./commands/doctor.ts";
-import { runPost, runStatus, runStop } from "./commands/teardown.ts";
-import { runWatchdog } from "./watchdog.ts";
-import { loadDoctorOptions, loadStateDir } from "./config.ts";
-import type { Context } from "./context.ts";
-import { DnbError, EXIT_FAILURE, EXIT_USAGE, InputError } from "./errors.ts";
-import { attributeName, AUTH_KEY_ENV, ROLE_OPTIONS, type RoleFlag, STATE_DIR_OPTION } from "./options.ts";
-import { VERSION } from "./version.ts";
+import { runPost, runStatus, runStop } from "./commands/stop.ts";
+import { runWatchdog } from "./farm/watchdog.ts";
+import { loadDoctorOptions, loadStateDir } from "./config/config.ts";
+import type { Context } from "./core/context.ts";
+import { DnbError, EXIT_FAILURE, EXIT_USAGE, InputError } from "./core/errors.ts";
+import { attributeName, AUTH_KEY_ENV, ROLE_OPTIONS, type RoleFlag, STATE_DIR_OPTION } from "./config/options.ts";
+import { VERSION } from "./core/version.ts";
 
-import { STOP_ALIAS } from "./cli_names.ts";
-import { annotate } from "./log.ts";
+import { STOP_ALIAS } from "./config/names.ts";
+import { annotate } from "./core/log.ts";
 
 /** Flags that would put the auth key on the command line, where every user can read it in the process list. */
 const SECRET_FLAGS = /^--?(auth-?key|tailscale[-_]auth-?key|ts[-_]auth-?key|client-secret)(=|$)/i;

@@ -2,7 +2,7 @@
  * `dnb doctor`: gathers facts about this machine (through the runner and the context, changing
  * nothing) and prints what lib/doctor_checks.ts makes of them.
  */
-import type { Context } from "../context.ts";
+import type { Context } from "../core/context.ts";
 import {
   doctorChecks,
   type DoctorFacts,
@@ -16,19 +16,19 @@ import {
   type TailnetAnswer,
   type TailscaleFacts,
   type TrustFacts,
-} from "../doctor_checks.ts";
-import { EXIT_FAILURE, EXIT_OK } from "../errors.ts";
-import type { CommandResult } from "../exec.ts";
-import type { MachineFacts } from "../facts.ts";
-import { nixConfIncludes } from "../nix_config.ts";
-import { queryStore } from "../nix_daemon.ts";
-import { parseNixVersion, readNixConfigJson } from "../nix_probe.ts";
-import { AUTH_KEY_ENV, envTwin } from "../options.ts";
-import { parseStatus } from "../status_parse.ts";
-import { readSession, type TailnetSession } from "../tailscale.ts";
-import { tailscaleStatusArgv } from "../tailscale_args.ts";
-import { parseDfAvailable } from "../build_dir.ts";
-import { KVM_DEVICE } from "../features.ts";
+} from "../report/doctor_checks.ts";
+import { EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
+import type { CommandResult } from "../core/exec.ts";
+import type { MachineFacts } from "../core/facts.ts";
+import { nixConfIncludes } from "../nix/conf.ts";
+import { queryStore } from "../nix/daemon.ts";
+import { parseNixVersion, readNixConfigJson } from "../nix/probe.ts";
+import { AUTH_KEY_ENV, envTwin } from "../config/options.ts";
+import { parseStatus } from "../tailnet/status.ts";
+import { readSession, type TailnetSession } from "../tailnet/session.ts";
+import { tailscaleStatusArgv } from "../tailnet/args.ts";
+import { parseDfAvailable } from "../nix/build_dir.ts";
+import { KVM_DEVICE } from "../nix/features.ts";
 
 export interface DoctorOptions {
   readonly stateDir: string;

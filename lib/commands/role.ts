@@ -1,14 +1,14 @@
-import { type Config, loadConfig } from "../config.ts";
-import type { Context } from "../context.ts";
-import { runBuilder } from "../builder.ts";
-import { runCoordinator } from "../coordinator.ts";
-import { EXIT_OK } from "../errors.ts";
-import { maskInLogs } from "../actions.ts";
-import { authKeyForUp } from "../tailscale_args.ts";
-import type { RoleFlag } from "../options.ts";
-import { buildPlan } from "../plan.ts";
-import { renderPlan } from "../plan_text.ts";
-import { VERSION } from "../version.ts";
+import { type Config, loadConfig } from "../config/config.ts";
+import type { Context } from "../core/context.ts";
+import { runBuilder } from "./builder.ts";
+import { runCoordinator } from "./coordinator.ts";
+import { EXIT_OK } from "../core/errors.ts";
+import { maskInLogs } from "../core/actions.ts";
+import { authKeyForUp } from "../tailnet/args.ts";
+import type { RoleFlag } from "../config/options.ts";
+import { buildPlan } from "../report/plan.ts";
+import { renderPlan } from "../report/plan_text.ts";
+import { VERSION } from "../core/version.ts";
 
 /** `dnb --role builder|coordinator [--dry-run]`. */
 export async function runRole(flags: Partial<Record<RoleFlag, string | boolean>>, ctx: Context): Promise<number> {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createFarm, type Farm } from "./harness/farm.ts";
 import { eventually, exitWithin, runDnb, startBuilder } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
-import { parseStatus } from "../../lib/status_parse.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
 
 /** Every file below the host folders dnb could change, with its content, to show doctor changes none. */
 function snapshot(farm: Farm, host: string): Record<string, string> {

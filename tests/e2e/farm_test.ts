@@ -1,9 +1,9 @@
 /** The farm proves itself with no dnb: a hand-written machines file and a real distributed nix-build. */
 import assert from "node:assert/strict";
-import { machinesLine } from "../../lib/machines_file.ts";
-import { upsertBlock } from "../../lib/managed_block.ts";
-import { nixConfBlockBody } from "../../lib/nix_config.ts";
-import { sshConfigLines } from "../../lib/ssh_config.ts";
+import { machinesLine } from "../../lib/nix/machines_file.ts";
+import { upsertBlock } from "../../lib/core/managed_block.ts";
+import { nixConfBlockBody } from "../../lib/nix/conf.ts";
+import { sshConfigLines } from "../../lib/ssh/ssh_config.ts";
 import { createFarm, type Farm, sweepStaleRuns } from "./harness/farm.ts";
 import { leftovers } from "./harness/leftovers.ts";
 import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";

@@ -13,7 +13,7 @@ import {
 } from "./harness/dnb.ts";
 import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
-import { parseStatus } from "../../lib/status_parse.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
 
 async function peersOfCoordinator(farm: Farm): Promise<string[]> {
   const status = await farm.run("coord", ["tailscale", "--socket=/tmp/dnb/tailscaled.sock", "status", "--json"]);

@@ -6,8 +6,8 @@ import { allCommandLines, exitWithin, log, runCoordinator, startBuilder } from "
 import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { listNodes, writeNode } from "./harness/tailnet.ts";
-import { parseStatus } from "../../lib/status_parse.ts";
-import { pathExists } from "../../lib/files.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
+import { pathExists } from "../../lib/core/files.ts";
 
 const HOSTS = [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }];
 

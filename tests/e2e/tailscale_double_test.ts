@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { fromFileUrl } from "../support/paths.ts";
 import { createTailnet, listNodes, setNodeOffline } from "./harness/tailnet.ts";
-import { parseStatus } from "../../lib/status_parse.ts";
-import { pathExists } from "../../lib/files.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
+import { pathExists } from "../../lib/core/files.ts";
 
 const DOUBLE = fromFileUrl(new URL("./harness/tailscale_double.ts", import.meta.url));
 const fixture = (name: string) =>

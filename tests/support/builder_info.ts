@@ -1,4 +1,4 @@
-import type { BuilderInfo } from "../../lib/builder_info.ts";
+import type { BuilderInfo } from "../../lib/protocol/builder_info.ts";
 
 /** A valid info.json of an x86_64-linux builder; tests override what they are about. */
 export function builderInfo(overrides: Partial<BuilderInfo> = {}): BuilderInfo {

@@ -1,6 +1,6 @@
-import type { Context } from "../../lib/context.ts";
-import type { MachineFacts } from "../../lib/facts.ts";
-import { Redactor } from "../../lib/redact.ts";
+import type { Context } from "../../lib/core/context.ts";
+import type { MachineFacts } from "../../lib/core/facts.ts";
+import { Redactor } from "../../lib/core/redact.ts";
 import { FakeRunner } from "./fake_runner.ts";
 
 /** A fresh Debian-like machine with no Nix and no Tailscale. */

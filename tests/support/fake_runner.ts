@@ -1,4 +1,4 @@
-import type { CommandResult, CommandSpec, Runner, StartSpec } from "../../lib/exec.ts";
+import type { CommandResult, CommandSpec, Runner, StartSpec } from "../../lib/core/exec.ts";
 
 export interface ScriptedResult {
   /** Matches a command by its argv. */

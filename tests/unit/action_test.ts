@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ROLE_OPTIONS } from "../../lib/options.ts";
+import { ROLE_OPTIONS } from "../../lib/config/options.ts";
 
 const action = Deno.readTextFileSync(new URL("../../action.yml", import.meta.url));
 const workflows = [".github/workflows/ci.yml", ".github/workflows/release.yml", "examples/distributed-build.yml"]

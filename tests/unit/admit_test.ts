@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { admitBuilder } from "../../lib/admit.ts";
-import type { FarmSettings } from "../../lib/cluster.ts";
-import type { Candidate } from "../../lib/discovery.ts";
+import { admitBuilder } from "../../lib/farm/admission.ts";
+import type { FarmSettings } from "../../lib/farm/cluster.ts";
+import type { Candidate } from "../../lib/tailnet/discovery.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 import { builderInfo } from "../support/builder_info.ts";

@@ -6,7 +6,7 @@ import {
   parseDfAvailable,
   parseDfTable,
   pathAndAncestors,
-} from "../../lib/build_dir.ts";
+} from "../../lib/nix/build_dir.ts";
 
 const GiB = 2 ** 30;
 

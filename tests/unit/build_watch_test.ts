@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildDirRoots, BuildWatch } from "../../lib/build_watch.ts";
+import { buildDirRoots, BuildWatch } from "../../lib/builder/build_watch.ts";
 
 /** A log folder laid out as Nix does (`drvs/<2 chars>/<name>.drv.bz2`) and a temporary folder for build dirs. */
 function machine(): { root: string; logs: string; tmp: string } {

@@ -6,10 +6,10 @@ import {
   noChanges,
   prepareBuildDir,
   undoBuilderChanges,
-} from "../../lib/builder_setup.ts";
-import { KVM_RULE } from "../../lib/features.ts";
-import { NIX_DAEMON_SOCKET } from "../../lib/facts.ts";
-import type { NixProbe } from "../../lib/nix_probe.ts";
+} from "../../lib/builder/setup.ts";
+import { KVM_RULE } from "../../lib/nix/features.ts";
+import { NIX_DAEMON_SOCKET } from "../../lib/core/facts.ts";
+import type { NixProbe } from "../../lib/nix/probe.ts";
 import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { claimBuilder, classifyClaimFailure } from "../../lib/claim.ts";
-import { CLAIM_SCRIPT } from "../../lib/protocol.ts";
+import { claimBuilder, classifyClaimFailure } from "../../lib/farm/claim.ts";
+import { CLAIM_SCRIPT } from "../../lib/protocol/scripts.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 import { builderInfo } from "../support/builder_info.ts";

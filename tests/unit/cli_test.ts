@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
-import { envTwin, ROLE_OPTIONS } from "../../lib/options.ts";
-import { VERSION } from "../../lib/version.ts";
+import { envTwin, ROLE_OPTIONS } from "../../lib/config/options.ts";
+import { VERSION } from "../../lib/core/version.ts";
 import { testContext } from "../support/context.ts";
 import { fromFileUrl } from "../support/paths.ts";
 

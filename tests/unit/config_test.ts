@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type ConfigSources, loadConfig, loadStateDir } from "../../lib/config.ts";
-import { InputError } from "../../lib/errors.ts";
+import { type ConfigSources, loadConfig, loadStateDir } from "../../lib/config/config.ts";
+import { InputError } from "../../lib/core/errors.ts";
 
 function sources(
   flags: ConfigSources["flags"],

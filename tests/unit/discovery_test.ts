@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { findCandidates, missingNames } from "../../lib/discovery.ts";
-import type { TailnetNode, TailnetStatus } from "../../lib/status_parse.ts";
+import { findCandidates, missingNames } from "../../lib/tailnet/discovery.ts";
+import type { TailnetNode, TailnetStatus } from "../../lib/tailnet/status.ts";
 
 const node = (hostName: string, extra: Partial<TailnetNode> = {}): TailnetNode => ({
   id: `n-${hostName}`,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
-import { parseTrustedUsers } from "../../lib/doctor_checks.ts";
-import { parseDfAvailable } from "../../lib/build_dir.ts";
-import type { MachineFacts } from "../../lib/facts.ts";
+import { parseTrustedUsers } from "../../lib/report/doctor_checks.ts";
+import { parseDfAvailable } from "../../lib/nix/build_dir.ts";
+import type { MachineFacts } from "../../lib/core/facts.ts";
 import { BARE_MACHINE, type TestContext, testContext } from "../support/context.ts";
 import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
 import { fromFileUrl } from "../support/paths.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { CommandError, DenoRunner, displayArgv, expectSuccess } from "../../lib/exec.ts";
-import { Redactor } from "../../lib/redact.ts";
+import { CommandError, DenoRunner, displayArgv, expectSuccess } from "../../lib/core/exec.ts";
+import { Redactor } from "../../lib/core/redact.ts";
 
 const runner = new DenoRunner();
 

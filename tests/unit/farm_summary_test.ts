@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { renderOutputs } from "../../lib/actions.ts";
-import { coordinatorOutputs, diskText, farmSummary } from "../../lib/farm_summary.ts";
+import { renderOutputs } from "../../lib/core/actions.ts";
+import { coordinatorOutputs, diskText, farmSummary } from "../../lib/report/summary.ts";
 
 const rows = [
   {

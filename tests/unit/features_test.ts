@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildIdentity, honestFeatures, kvmOpenArgv } from "../../lib/features.ts";
+import { buildIdentity, honestFeatures, kvmOpenArgv } from "../../lib/nix/features.ts";
 
 // What Nix 2.8 reports as root on a machine with /dev/kvm: its access() test passes for root.
 const NIX_AS_ROOT = ["benchmark", "big-parallel", "kvm", "nixos-test"];

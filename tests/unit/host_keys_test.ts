@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { knownHostsLines, parseHostKey, preferredHostKey } from "../../lib/host_keys.ts";
+import { knownHostsLines, parseHostKey, preferredHostKey } from "../../lib/ssh/host_keys.ts";
 
 const ed25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL2dJWlrk3nCpImBsSZ5mCRaW2Fq8vA0rQ3y4nQn0aX1";
 const ecdsa = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBAb=";

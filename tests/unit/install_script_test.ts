@@ -1,7 +1,7 @@
 /** scripts/install-dnb.sh, the action's download step, against a local HTTP server with test assets. */
 import assert from "node:assert/strict";
 import { fromFileUrl } from "../support/paths.ts";
-import { sha256Hex } from "../../lib/tailscale_install.ts";
+import { sha256Hex } from "../../lib/tailnet/install.ts";
 
 const SCRIPT = fromFileUrl(new URL("../../scripts/install-dnb.sh", import.meta.url));
 const PLATFORMS = [["Linux", "X64", "linux-x64"], ["Linux", "ARM64", "linux-arm64"], ["macOS", "X64", "darwin-x64"], [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describeLink, relayWarning } from "../../lib/link_quality.ts";
-import { parseStatus } from "../../lib/status_parse.ts";
+import { describeLink, relayWarning } from "../../lib/tailnet/link_quality.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
 
 /** A peer as `tailscale status --json` prints it, with only the fields that decide the path. */
 function peer(fields: { CurAddr: string; Relay: string; PeerRelay: string; Active: boolean }) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { type MachineEntry, machinesFile, machinesLine, machinesLineTemplate } from "../../lib/machines_file.ts";
+import { type MachineEntry, machinesFile, machinesLine, machinesLineTemplate } from "../../lib/nix/machines_file.ts";
 
 const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL2dJWlrk3nCpImBsSZ5mCRaW2Fq8vA0rQ3y4nQn0aX1";
 const b1: MachineEntry = {

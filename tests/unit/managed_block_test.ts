@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { blockBody, removeBlock, upsertBlock } from "../../lib/managed_block.ts";
+import { blockBody, removeBlock, upsertBlock } from "../../lib/core/managed_block.ts";
 
 const body = ["builders = @/etc/nix/machines", "builders-use-substitutes = true"];
 const block = "# >>> dnb >>>\nbuilders = @/etc/nix/machines\nbuilders-use-substitutes = true\n# <<< dnb <<<";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { nixConfBlockBody, nixConfIncludes, nixConfTarget, settingsSetOutsideBlock } from "../../lib/nix_config.ts";
+import { nixConfBlockBody, nixConfIncludes, nixConfTarget, settingsSetOutsideBlock } from "../../lib/nix/conf.ts";
 
 Deno.test("the nix.conf block points Nix at the machines file, then adds the user's lines", () => {
   assert.deepEqual(nixConfBlockBody([]), ["builders = @/etc/nix/machines", "builders-use-substitutes = true"]);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { daemonRestartArgv, queryStore } from "../../lib/nix_daemon.ts";
-import { DenoRunner } from "../../lib/exec.ts";
-import { findOnPath } from "../../lib/facts.ts";
-import { effectiveBuilders } from "../../lib/nix_probe.ts";
-import { confirmBuilders } from "../../lib/nix_setup.ts";
+import { daemonRestartArgv, queryStore } from "../../lib/nix/daemon.ts";
+import { DenoRunner } from "../../lib/core/exec.ts";
+import { findOnPath } from "../../lib/core/facts.ts";
+import { effectiveBuilders } from "../../lib/nix/probe.ts";
+import { confirmBuilders } from "../../lib/farm/configure.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { findOnPath } from "../../lib/facts.ts";
-import { parseNixConfig, parseNixVersion } from "../../lib/nix_probe.ts";
+import { findOnPath } from "../../lib/core/facts.ts";
+import { parseNixConfig, parseNixVersion } from "../../lib/nix/probe.ts";
 
 Deno.test("Nix's own system, extra platforms, features and cores are read from its JSON config", () => {
   const json = JSON.stringify({

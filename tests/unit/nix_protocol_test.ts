@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { daemonProtocol, protocolMismatch } from "../../lib/nix_protocol.ts";
+import { daemonProtocol, protocolMismatch } from "../../lib/nix/daemon_protocol.ts";
 
 Deno.test("each Nix release's daemon protocol, from worker-protocol.hh at its tag", () => {
   const expected: [string, string | undefined][] = [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { fetchIdToken, idTokenServiceAvailable } from "../../lib/oidc.ts";
-import { DnbError } from "../../lib/errors.ts";
+import { fetchIdToken, idTokenServiceAvailable } from "../../lib/tailnet/oidc.ts";
+import { DnbError } from "../../lib/core/errors.ts";
 import { testContext } from "../support/context.ts";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vcjpyZWY6cmVmcy9oZWFkcy9tYWluIn0.c2lnbmF0dXJl";

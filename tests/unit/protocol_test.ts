@@ -3,7 +3,7 @@
  * write only `claim`, `lease` and `done`, and only in a folder that holds a builder's info.json.
  */
 import assert from "node:assert/strict";
-import { CLAIM_SCRIPT, DONE_SCRIPT, HEARTBEAT_SCRIPT } from "../../lib/protocol.ts";
+import { CLAIM_SCRIPT, DONE_SCRIPT, HEARTBEAT_SCRIPT } from "../../lib/protocol/scripts.ts";
 import { listTree } from "../support/tree.ts";
 
 const SHELLS = ["sh", "bash"];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Redactor } from "../../lib/redact.ts";
+import { Redactor } from "../../lib/core/redact.ts";
 
 Deno.test("every registered secret is masked, the longest first", () => {
   const redactor = new Redactor();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sshConfigLines, sshConfigTarget } from "../../lib/ssh_config.ts";
+import { sshConfigLines, sshConfigTarget } from "../../lib/ssh/ssh_config.ts";
 
 Deno.test("each builder gets a Host entry that pins its key under the alias and never prompts", () => {
   const lines = sshConfigLines([{ alias: "b1", address: "100.64.0.2", user: "root" }], "/tmp/dnb/known_hosts");

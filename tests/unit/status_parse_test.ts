@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseStatus } from "../../lib/status_parse.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
 
 const fixture = (name: string) => Deno.readTextFileSync(new URL(`../testdata/${name}`, import.meta.url));
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
-import type { Cluster, ClusterMember } from "../../lib/cluster.ts";
-import { DONE_SCRIPT } from "../../lib/protocol.ts";
-import { writeSystemFile } from "../../lib/files.ts";
+import type { Cluster, ClusterMember } from "../../lib/farm/cluster.ts";
+import { DONE_SCRIPT } from "../../lib/protocol/scripts.ts";
+import { writeSystemFile } from "../../lib/core/files.ts";
 import { testContext } from "../support/context.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { builderInfo } from "../support/builder_info.ts";

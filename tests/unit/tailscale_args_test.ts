@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import type { AuthKey } from "../../lib/config.ts";
+import type { AuthKey } from "../../lib/config/config.ts";
 import {
   authKeyForUp,
   tailscaledArgv,
   tailscaleLogoutArgv,
   tailscaleStatusArgv,
   tailscaleUpArgv,
-} from "../../lib/tailscale_args.ts";
+} from "../../lib/tailnet/args.ts";
 
 const key = (value: string): AuthKey => ({
   value,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyJoinFailure } from "../../lib/tailscale_errors.ts";
+import { classifyJoinFailure } from "../../lib/tailnet/join_errors.ts";
 
 Deno.test("each known `tailscale up` failure maps to what to fix, and only unknown ones are retried", async (t) => {
   const cases: [string, string, RegExp, boolean][] = [

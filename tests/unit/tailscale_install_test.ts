@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { DnbError } from "../../lib/errors.ts";
-import { DenoRunner } from "../../lib/exec.ts";
-import { Redactor } from "../../lib/redact.ts";
+import { DnbError } from "../../lib/core/errors.ts";
+import { DenoRunner } from "../../lib/core/exec.ts";
+import { Redactor } from "../../lib/core/redact.ts";
 import {
   goInstallSpec,
   goInstallTailscale,
@@ -10,7 +10,7 @@ import {
   TAILSCALE_VERSION,
   tailscaleArch,
   tarballName,
-} from "../../lib/tailscale_install.ts";
+} from "../../lib/tailnet/install.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 
 /** A tarball shaped like Tailscale's: tailscale_<version>_<arch>/{tailscale,tailscaled}. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DnbError } from "../../lib/errors.ts";
-import { atLeast, parseTailscaleVersion, requireKeylessSupport } from "../../lib/tailscale_version.ts";
+import { DnbError } from "../../lib/core/errors.ts";
+import { atLeast, parseTailscaleVersion, requireKeylessSupport } from "../../lib/tailnet/version.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ClusterMember } from "../../lib/cluster.ts";
-import type { BuilderUsage } from "../../lib/usage.ts";
+import type { ClusterMember } from "../../lib/farm/cluster.ts";
+import type { BuilderUsage } from "../../lib/protocol/usage.ts";
 import {
   formatDuration,
   usageMarkdown,
@@ -8,7 +8,7 @@ import {
   usageRows,
   usageText,
   usageTotals,
-} from "../../lib/usage_report.ts";
+} from "../../lib/report/usage.ts";
 import { builderInfo } from "../support/builder_info.ts";
 
 const CLAIMED = "2026-11-25T05:00:00.000Z";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseUsage, recordSample, startMeter, usageOf } from "../../lib/usage.ts";
+import { parseUsage, recordSample, startMeter, usageOf } from "../../lib/protocol/usage.ts";
 
 const CLAIMED = Date.parse("2026-11-25T05:00:00.000Z");
 

@@ -5,7 +5,7 @@
  * SIGKILL; the mount points a farm had to create on the machine go when the last farm ends.
  */
 import { dirname } from "node:path";
-import { DenoRunner } from "../../../lib/exec.ts";
+import { DenoRunner } from "../../../lib/core/exec.ts";
 import { fromFileUrl } from "../../support/paths.ts";
 import { processAlive, writeJsonAtomic } from "./tailnet.ts";
 

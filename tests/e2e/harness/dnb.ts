@@ -1,5 +1,5 @@
 /** Running the real dnb (`deno run main.ts`) inside farm hosts. */
-import type { CommandResult } from "../../../lib/exec.ts";
+import type { CommandResult } from "../../../lib/core/exec.ts";
 import { fromFileUrl } from "../../support/paths.ts";
 import { type Farm, FARM_AUTH_KEY, type Spawned } from "./farm.ts";
 

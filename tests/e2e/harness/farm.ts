@@ -7,7 +7,7 @@
  * dies (cleanup.ts).
  */
 import { fromFileUrl } from "../../support/paths.ts";
-import { type CommandResult, DenoRunner } from "../../../lib/exec.ts";
+import { type CommandResult, DenoRunner } from "../../../lib/core/exec.ts";
 import {
   ensureMountPoints,
   FARM_BASE,

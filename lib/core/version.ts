@@ -1,0 +1,3 @@
+import denoConfig from "../../deno.json" with { type: "json" };
+
+export const VERSION: string = denoConfig.version;

@@ -1,0 +1,56 @@
+import { claimBuilder } from "./claim.ts";
+import type { FarmSettings } from "./cluster.ts";
+import type { Context } from "../core/context.ts";
+import type { Candidate } from "../tailnet/discovery.ts";
+import { protocolMismatch } from "../nix/daemon_protocol.ts";
+import { type Member, pingStore, privateSshConfig } from "./configure.ts";
+
+export type Admission =
+  /** warnings: worth a line, not a refusal (a daemon protocol that differs from the coordinator's). */
+  | { readonly kind: "admitted"; readonly member: Member; readonly warnings: readonly string[] }
+  | { readonly kind: "retry"; readonly reason: string }
+  | { readonly kind: "refused"; readonly reason: string };
+
+/**
+ * Claims one builder and checks it answers as a Nix store over ssh-ng, the way Nix will connect,
+ * and trusts the ssh user (else it could not build input-addressed derivations sent to it).
+ * dnb's own ssh config must already hold the candidate (writeSshState). `coordinatorNix` is this
+ * machine's Nix version, compared with the builder's daemon protocol.
+ */
+export async function admitBuilder(
+  settings: FarmSettings,
+  ctx: Context,
+  candidate: Candidate,
+  hostKeys: readonly string[],
+  coordinatorNix: string | undefined,
+): Promise<Admission> {
+  const outcome = await claimBuilder(ctx, {
+    sshConfig: privateSshConfig(settings.stateDir),
+    alias: candidate.alias,
+    builderStateDir: settings.builderStateDir,
+    claim: { coordinator: settings.hostname, at: new Date(ctx.now()).toISOString(), lease: settings.leaseSeconds },
+  });
+  if (!outcome.ok) return { kind: outcome.retry ? "retry" : "refused", reason: outcome.reason };
+  const member: Member = {
+    alias: candidate.alias,
+    address: candidate.node.ipv4,
+    hostKeys,
+    info: outcome.info,
+    readySeconds: 0,
+  };
+  const ping = await pingStore(settings, ctx, member);
+  if (!ping.ok) return { kind: "refused", reason: `it does not answer as a Nix store over ssh-ng (${ping.reason})` };
+  // Nix before 2.15, on either side, prints no Trusted line: trust is then unknown and not held against it.
+  if (ping.trusted === false) {
+    return {
+      kind: "refused",
+      reason: `its Nix does not trust ${settings.sshUser} (nix store info says Trusted: 0), so it would refuse ` +
+        `input-addressed derivations sent to it; set trusted-users = ${settings.sshUser} in the builder's nix.conf`,
+    };
+  }
+  // The daemon that answered is the one builds reach; its own Nix version, where it says, beats info.json's.
+  const mismatch = coordinatorNix === undefined
+    ? undefined
+    : protocolMismatch(candidate.alias, ping.version ?? outcome.info.nixVersion, coordinatorNix);
+  return { kind: "admitted", member, warnings: mismatch === undefined ? [] : [mismatch] };
+}

@@ -1,0 +1,63 @@
+import type { Config } from "../config/config.ts";
+import type { Wanted } from "../tailnet/discovery.ts";
+import { readIfExists, writeFileAtomic } from "../core/files.ts";
+import type { Member } from "./configure.ts";
+import type { BuilderUsage } from "../protocol/usage.ts";
+
+/** ready: in the machines file; lost: missed heartbeats, removed from it; done: released by stop. */
+export type BuilderState = "ready" | "lost" | "done";
+
+export interface ClusterMember extends Member {
+  readonly claimedAt: string;
+  readonly lastHeartbeat: string;
+  /** Heartbeats missed in a row. */
+  readonly missed: number;
+  readonly state: BuilderState;
+  /** The builder's latest usage reading (heartbeats bring it; stop brings the final one). */
+  readonly usage?: BuilderUsage;
+}
+
+/** What the watchdog and teardown need from the coordinator's configuration. */
+export type FarmSettings = Pick<
+  Config,
+  | "hostname"
+  | "stateDir"
+  | "sshUser"
+  | "sshKey"
+  | "jobsPerCore"
+  | "leaseSeconds"
+  | "builderStateDir"
+  | "extraNixConfig"
+  | "probeConcurrency"
+>;
+
+/** The coordinator's record of its farm (`<state>/cluster.json`), kept up to date by the watchdog. */
+export interface Cluster {
+  readonly version: 1;
+  readonly settings: FarmSettings;
+  readonly wanted: Wanted;
+  readonly readyAt: string;
+  readonly builders: readonly ClusterMember[];
+}
+
+export function clusterFile(stateDir: string): string {
+  return `${stateDir}/cluster.json`;
+}
+
+export function readCluster(stateDir: string): Cluster | undefined {
+  const text = readIfExists(clusterFile(stateDir));
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+export function writeCluster(cluster: Cluster): void {
+  writeFileAtomic(clusterFile(cluster.settings.stateDir), JSON.stringify(cluster, null, 2) + "\n", 0o600);
+}
+
+/** Where `dnb stop` records that it ran, so a second stop (or post) knows. */
+export function stoppedFile(stateDir: string): string {
+  return `${stateDir}/stopped.json`;
+}
+
+export function watchdogPidFile(stateDir: string): string {
+  return `${stateDir}/watchdog.pid`;
+}

@@ -1,0 +1,30 @@
+import type { FarmSettings } from "./cluster.ts";
+import type { Context } from "../core/context.ts";
+import { privateSshConfig } from "./configure.ts";
+import { DONE_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
+import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
+
+const DONE_ATTEMPTS = 3;
+
+/** Writes `done` on one builder, trying a few times: a builder that misses it still ends when its lease lapses. */
+export async function signalDone(ctx: Context, settings: FarmSettings, alias: string): Promise<boolean> {
+  return (await releaseBuilder(ctx, settings, alias)).released;
+}
+
+/** Like signalDone, and also returns the builder's final usage reading when it sent a valid one. */
+export async function releaseBuilder(
+  ctx: Context,
+  settings: FarmSettings,
+  alias: string,
+): Promise<{ readonly released: boolean; readonly usage?: BuilderUsage }> {
+  for (let attempt = 1; attempt <= DONE_ATTEMPTS; attempt++) {
+    const result = await ctx.runner.run({
+      argv: remoteArgv(privateSshConfig(settings.stateDir), alias, DONE_SCRIPT),
+      stdin: `${settings.builderStateDir}\n`,
+      timeoutMs: 10_000,
+    });
+    if (result.code === 0 && !result.timedOut) return { released: true, usage: parseUsage(result.stdout) };
+    if (attempt < DONE_ATTEMPTS) await ctx.sleep(1000);
+  }
+  return { released: false };
+}

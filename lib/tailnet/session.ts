@@ -1,0 +1,281 @@
+import { dirname } from "node:path";
+import type { Config } from "../config/config.ts";
+import type { Context } from "../core/context.ts";
+import { DnbError } from "../core/errors.ts";
+import { findOnPath } from "../core/facts.ts";
+import { readIfExists, removeIfPresent, writeFileAtomic } from "../core/files.ts";
+import { say, warn } from "../core/log.ts";
+import { parseStatus, type TailnetStatus } from "./status.ts";
+import { classifyJoinFailure } from "./join_errors.ts";
+import {
+  authKeyForUp,
+  systemTailscaledSocket,
+  tailscaledArgv,
+  tailscaledPaths,
+  tailscaleLogoutArgv,
+  tailscaleStatusArgv,
+  tailscaleUpArgv,
+  type UpCredential,
+  upCredential,
+} from "./args.ts";
+import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
+import { requireKeylessSupport } from "./version.ts";
+import { maskInLogs } from "../core/actions.ts";
+import {
+  goInstallTailscale,
+  installTailscale,
+  TAILSCALE_DOWNLOADS,
+  TAILSCALE_SHA256,
+  TAILSCALE_VERSION,
+  tailscaleArch,
+} from "./install.ts";
+
+/** How this run reaches the tailnet, saved so teardown knows what (not) to undo. */
+export interface TailnetSession {
+  readonly bin: string;
+  /** Absent when the system's tailscaled is reused. */
+  readonly socket?: string;
+  /** dnb logged this node in, so dnb logs it out; a reused node is never touched. */
+  readonly ours: boolean;
+  readonly daemonPid?: number;
+}
+
+export function sessionFile(stateDir: string): string {
+  return `${stateDir}/tailscale.json`;
+}
+
+export function readSession(stateDir: string): TailnetSession | undefined {
+  const text = readIfExists(sessionFile(stateDir));
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** Nix's profile folders, so Tailscale SSH sessions on macOS find nix-daemon and friends. */
+const MACOS_SSH_PATH =
+  "/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+
+async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscale: string; tailscaled: string }> {
+  const path = ctx.env.PATH ?? "";
+  if (config.tailscaleBin !== undefined) {
+    const sibling = `${dirname(config.tailscaleBin)}/tailscaled`;
+    return {
+      tailscale: config.tailscaleBin,
+      tailscaled: ctx.fileExists(sibling) ? sibling : findOnPath("tailscaled", path) ?? sibling,
+    };
+  }
+  const tailscale = findOnPath("tailscale", path);
+  const tailscaled = findOnPath("tailscaled", path);
+  if (tailscale !== undefined && (tailscaled !== undefined || config.tailscale === "existing")) {
+    return { tailscale, tailscaled: tailscaled ?? "tailscaled" };
+  }
+  if (config.tailscale === "existing") {
+    throw new DnbError("tailscale is not installed and --tailscale is existing", { hint: "install Tailscale first" });
+  }
+  if (ctx.platform.os === "darwin") {
+    const go = findOnPath("go", path);
+    if (go === undefined) {
+      throw new DnbError("Tailscale is not installed, and Go, which dnb builds it with on macOS, is missing", {
+        hint: "GitHub's macOS runners have Go; elsewhere install Tailscale and pass --tailscale-bin, or install Go",
+      });
+    }
+    say(ctx, `building tailscale ${TAILSCALE_VERSION} from its Go module (verified by Go's checksum database)`);
+    return await goInstallTailscale(
+      {
+        go,
+        version: TAILSCALE_VERSION,
+        destination: `${config.stateDir}/tailscale-bin`,
+        workDir: `${config.stateDir}/tailscale-build`,
+        timeoutMs: 900_000,
+      },
+      ctx.env,
+      ctx.runner,
+      ctx.redactor,
+    );
+  }
+  const arch = tailscaleArch(ctx.platform.arch);
+  say(ctx, `installing tailscale ${TAILSCALE_VERSION} (${arch}, sha256 pinned)`);
+  return await installTailscale(
+    {
+      baseUrl: TAILSCALE_DOWNLOADS,
+      version: TAILSCALE_VERSION,
+      arch,
+      sha256: TAILSCALE_SHA256[arch]!,
+      destination: `${config.stateDir}/tailscale-bin`,
+      timeoutMs: 120_000,
+    },
+    ctx.runner,
+    ctx.redactor,
+  );
+}
+
+/** `tailscale status --json`, or undefined when no daemon answers. */
+export async function tailnetStatus(ctx: Context, bin: string, socket?: string): Promise<TailnetStatus | undefined> {
+  const result = await ctx.runner.run({ argv: tailscaleStatusArgv(bin, socket), timeoutMs: 15_000 });
+  if (result.code !== 0 || result.timedOut) return undefined;
+  return parseStatus(result.stdout);
+}
+
+async function waitForSocket(ctx: Context, socket: string, deadline: number): Promise<void> {
+  while (!ctx.fileExists(socket)) {
+    if (ctx.now() > deadline) {
+      throw new DnbError(`tailscaled did not open ${socket}`, { hint: "see tailscaled.log in the state folder" });
+    }
+    await ctx.sleep(100);
+  }
+}
+
+/** Joining needs a key or a federated identity with an OIDC token; fork pull requests get neither. */
+export class NoCredentialsError extends DnbError {
+  constructor(why: string) {
+    super(`no Tailscale credentials: ${why}`, {
+      hint: "set TS_AUTHKEY (an auth key or OAuth client secret) or --oauth-client-id with --audience",
+    });
+    this.name = "NoCredentialsError";
+  }
+}
+
+function requireCredentials(config: Config, ctx: Context): void {
+  if (config.authKey === undefined && config.federated === undefined) {
+    throw new NoCredentialsError("no auth key (TS_AUTHKEY is empty, as in pull requests from forks)");
+  }
+  if (config.authKey === undefined && !idTokenServiceAvailable(ctx.env)) {
+    throw new NoCredentialsError(
+      "--oauth-client-id needs this job's OIDC token, and the job may not request one " +
+        "(pull requests from forks get none; otherwise add `permissions: id-token: write`)",
+    );
+  }
+}
+
+/** Writes the secret `tailscale up` reads into a 0600 file of the state folder; the caller deletes it. */
+async function writeCredential(config: Config, ctx: Context): Promise<{ credential: UpCredential; file: string }> {
+  const up = upCredential(config);
+  if (up.credential.kind === "key-file") {
+    writeFileAtomic(up.file, authKeyForUp(config.authKey!), 0o600);
+    return up;
+  }
+  const token = await fetchIdToken(ctx, config.federated!.audience);
+  ctx.redactor.add(token);
+  maskInLogs(ctx, token);
+  writeFileAtomic(up.file, token, 0o600);
+  return up;
+}
+
+async function logInWithRetries(
+  config: Config,
+  ctx: Context,
+  bin: string,
+  socket: string,
+  ssh: boolean,
+  deadline: number,
+) {
+  for (let attempt = 1;; attempt++) {
+    const remainingSeconds = Math.max(1, Math.floor((deadline - ctx.now()) / 1000));
+    const { credential, file } = await writeCredential(config, ctx);
+    let result;
+    try {
+      result = await ctx.runner.run({
+        argv: tailscaleUpArgv({
+          bin,
+          socket,
+          credential,
+          hostname: config.hostname,
+          tags: config.tags,
+          ssh,
+          acceptRoutes: config.acceptRoutes,
+          extraArgs: config.tailscaleUpArgs,
+          timeoutSeconds: remainingSeconds,
+        }),
+        timeoutMs: remainingSeconds * 1000 + 5000,
+      });
+    } finally {
+      Deno.removeSync(file);
+    }
+    if (result.code === 0 && !result.timedOut) return;
+    const failure = classifyJoinFailure(result.stderr);
+    const backoff = Math.min(10_000, 1000 * 2 ** (attempt - 1));
+    if (!failure.transient || ctx.now() + backoff > deadline) {
+      throw new DnbError(failure.message, { hint: failure.hint });
+    }
+    warn(ctx, `${failure.message}; trying again in ${backoff / 1000}s`);
+    await ctx.sleep(backoff);
+  }
+}
+
+/**
+ * Joins the tailnet per --tailscale: reuse a running, logged-in daemon (auto, existing) or start
+ * an ephemeral one under the state folder and log in with the key from a 0600 file that is
+ * deleted as soon as `up` returns.
+ */
+export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): Promise<TailnetSession> {
+  const deadline = ctx.now() + config.joinTimeoutSeconds * 1000;
+  // Tailscale is located (or installed) only when it is used: a run without credentials stops first.
+  let programs: Awaited<ReturnType<typeof locateTailscale>> | undefined;
+  // Only ask a system daemon that has a socket: every status call is a process to start.
+  if (
+    config.tailscale === "existing" ||
+    (config.tailscale === "auto" && ctx.fileExists(systemTailscaledSocket(ctx.platform.os)))
+  ) {
+    programs = await locateTailscale(config, ctx);
+    const running = await tailnetStatus(ctx, programs.tailscale);
+    if (running?.backendState === "Running" && running.self) {
+      say(
+        ctx,
+        `reusing the running tailscaled (${running.self.hostName}, ${running.self.ipv4}); dnb will not log it out`,
+      );
+      const session: TailnetSession = { bin: programs.tailscale, ours: false };
+      writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
+      return session;
+    }
+    if (config.tailscale === "existing") {
+      throw new DnbError("--tailscale existing: no logged-in tailscaled answers", { hint: "run tailscale up first" });
+    }
+  }
+  // A re-run finds the node its earlier run left up (a coordinator's node outlives it): keep it.
+  const previous = readSession(config.stateDir);
+  if (previous?.ours && previous.socket !== undefined) {
+    const running = await tailnetStatus(ctx, previous.bin, previous.socket);
+    if (running?.backendState === "Running" && running.self) {
+      say(ctx, `still on the tailnet from an earlier run as ${running.self.dnsName} (${running.self.ipv4})`);
+      return previous;
+    }
+  }
+  requireCredentials(config, ctx);
+  programs ??= await locateTailscale(config, ctx);
+  if (config.authKey === undefined) await requireKeylessSupport(ctx, programs.tailscale);
+  const paths = tailscaledPaths(config.stateDir);
+  const daemonPid = ctx.runner.start({
+    argv: tailscaledArgv(programs.tailscaled, config.stateDir),
+    logFile: `${config.stateDir}/tailscaled.log`,
+    env: ctx.platform.os === "darwin"
+      ? { ...ctx.env, TAILSCALE_SSH_DEFAULT_PATH: MACOS_SSH_PATH } as Record<string, string>
+      : undefined,
+  });
+  const session: TailnetSession = { bin: programs.tailscale, socket: paths.socket, ours: true, daemonPid };
+  writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
+  await waitForSocket(ctx, paths.socket, Math.min(deadline, ctx.now() + 30_000));
+  await logInWithRetries(config, ctx, programs.tailscale, paths.socket, ssh, deadline);
+  say(ctx, `joined the tailnet as ${config.hostname}`);
+  return session;
+}
+
+/** Logs out a node dnb logged in (an ephemeral node is then deleted at once) and stops its daemon; warns, never throws. */
+export async function leaveTailnet(session: TailnetSession, ctx: Context, stateDir: string): Promise<void> {
+  if (!session.ours) return;
+  // Forget the session first: a later `dnb post` must not log out a node that is already gone.
+  removeIfPresent(sessionFile(stateDir));
+  const result = await ctx.runner.run({ argv: tailscaleLogoutArgv(session.bin, session.socket), timeoutMs: 15_000 });
+  if (result.code !== 0) {
+    warn(
+      ctx,
+      `tailscale logout failed (${
+        result.stderr.trim() || `exit ${result.code}`
+      }); the ephemeral node expires on its own`,
+    );
+  }
+  if (session.daemonPid !== undefined) {
+    try {
+      Deno.kill(session.daemonPid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  }
+}

@@ -1,3 +1,0 @@
-import denoConfig from "../deno.json" with { type: "json" };
-
-export const VERSION: string = denoConfig.version;
