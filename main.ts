@@ -9,6 +9,8 @@ import { DenoRunner } from "./lib/core/exec.ts";
 import { gatherFacts } from "./lib/core/facts.ts";
 import { pathExists, readInputFile } from "./lib/core/files.ts";
 import { Redactor } from "./lib/core/redact.ts";
+import { DETERMINATE_LAUNCHD_PLIST, NIX_DAEMON_SOCKET } from "./lib/nix/daemon.ts";
+import { systemTailscaledSocket } from "./lib/tailnet/args.ts";
 
 const env = Deno.env.toObject();
 // From source the CLI is `deno run … main.ts`; compiled, the binary itself.
@@ -29,7 +31,12 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   readTextFile: readInputFile,
   fileExists: pathExists,
   fetch: (url, init) => fetch(url, init),
-  gatherFacts: () => gatherFacts(env.PATH ?? ""),
+  gatherFacts: () =>
+    gatherFacts(env.PATH ?? "", {
+      nixDaemonSocket: NIX_DAEMON_SOCKET,
+      determinateLaunchdPlist: DETERMINATE_LAUNCHD_PLIST,
+      systemTailscaledSocket: systemTailscaledSocket(Deno.build.os),
+    }),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),
   platform: { os: Deno.build.os, arch: Deno.build.arch },
   selfCommand,

@@ -25,7 +25,7 @@ import { describeRestore, pathExists, restoreSystemFiles, writeSystemFile } from
 import { say, warn } from "../core/log.ts";
 import { NIX_CONF_DIR } from "../nix/conf.ts";
 import type { NixProbe } from "../nix/probe.ts";
-import { restartNixDaemon, writeNixConfBlock } from "../farm/configure.ts";
+import { restartNixDaemon, writeNixConfBlock } from "../nix/apply.ts";
 
 const NIX_STORE = "/nix/store";
 

@@ -4,7 +4,7 @@ import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { type Candidate, findCandidates, missingNames, type Wanted } from "../tailnet/discovery.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
-import { findOnPath } from "../core/facts.ts";
+import { findOnPath } from "../core/path_lookup.ts";
 import {
   describeRestore,
   pathExists,
@@ -19,16 +19,17 @@ import { inGroup, writeOutputs, writeSummary } from "../core/actions.ts";
 import { builderRows, coordinatorOutputs, diskText, farmSummary } from "../report/summary.ts";
 import { MACHINES_FILE } from "../nix/conf.ts";
 import { describeLink, relayWarning } from "../tailnet/link_quality.ts";
-import { type Cluster, stoppedFile, watchdogPidFile, writeCluster } from "../farm/cluster.ts";
+import { type Cluster, type Member, stoppedFile, watchdogPidFile, writeCluster } from "../farm/cluster.ts";
 import { STOP_ALIAS } from "../config/names.ts";
 import { dirname } from "node:path";
 import { stopWatchdog } from "../farm/watchdog.ts";
 import { signalDone } from "../farm/release.ts";
-import { confirmBuilders, type Member, restartNixDaemon, writeNixFiles, writeSshState } from "../farm/configure.ts";
+import { writeNixFiles, writeSshState } from "../farm/configure.ts";
 import { localNixVersion } from "../nix/probe.ts";
 import { requireRoot } from "../core/preflight.ts";
 import { ensureStateDir } from "../core/state_dir.ts";
 import { joinTailnet, NoCredentialsError, type TailnetSession, tailnetStatus } from "../tailnet/session.ts";
+import { confirmBuilders, restartNixDaemon } from "../nix/apply.ts";
 
 const POLL_MS = 1000;
 const PROGRESS_EVERY_MS = 5000;

@@ -3,12 +3,13 @@ import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
 import { describeRestore, readIfExists, restoreSystemFiles, writeFileAtomic } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
-import { restartNixDaemon } from "../farm/configure.ts";
+
 import { releaseBuilder } from "../farm/release.ts";
 import { leaveTailnet, readSession } from "../tailnet/session.ts";
 import { usageMarkdown, usageRows, usageText, usageTotals } from "../report/usage.ts";
 import { writeSummary } from "../core/actions.ts";
 import { stopWatchdog, watchdogPid, watchdogRunning } from "../farm/watchdog.ts";
+import { restartNixDaemon } from "../nix/apply.ts";
 
 /**
  * `dnb stop` (and `stop-nix-builders`): stop the watchdog, tell every claimed builder it is done,

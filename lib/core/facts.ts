@@ -1,7 +1,5 @@
-import { delimiter, join } from "node:path";
 import { pathExists } from "./files.ts";
-import { DETERMINATE_LAUNCHD_PLIST } from "../nix/daemon.ts";
-import { systemTailscaledSocket } from "../tailnet/args.ts";
+import { findOnPath } from "./path_lookup.ts";
 
 /** Programs dnb may run; the plan says which are present. */
 export const PROGRAMS = ["nix", "tailscale", "tailscaled", "ssh", "ssh-keyscan", "systemctl", "launchctl"] as const;
@@ -25,7 +23,12 @@ export interface MachineFacts {
   readonly systemTailscaled: boolean;
 }
 
-export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
+/** Where Nix and Tailscale keep what the facts look for; their own layers know, main.ts hands them in. */
+export interface FactPaths {
+  readonly nixDaemonSocket: string;
+  readonly determinateLaunchdPlist: string;
+  readonly systemTailscaledSocket: string;
+}
 
 function readIfPresent(path: string): string | undefined {
   try {
@@ -35,21 +38,7 @@ function readIfPresent(path: string): string | undefined {
   }
 }
 
-export function findOnPath(program: string, pathVariable: string): string | undefined {
-  for (const dir of pathVariable.split(delimiter)) {
-    if (dir === "") continue;
-    const candidate = join(dir, program);
-    try {
-      const info = Deno.statSync(candidate);
-      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return candidate;
-    } catch {
-      // Not in this folder.
-    }
-  }
-  return undefined;
-}
-
-export function gatherFacts(pathVariable: string): MachineFacts {
+export function gatherFacts(pathVariable: string, paths: FactPaths): MachineFacts {
   const programs = Object.fromEntries(PROGRAMS.map((program) => [program, findOnPath(program, pathVariable)]));
   return {
     os: Deno.build.os,
@@ -59,8 +48,8 @@ export function gatherFacts(pathVariable: string): MachineFacts {
     nixCustomConf: readIfPresent("/etc/nix/nix.custom.conf"),
     machinesFileExists: pathExists("/etc/nix/machines"),
     sshConfig: readIfPresent("/etc/ssh/ssh_config"),
-    nixDaemonSocket: pathExists(NIX_DAEMON_SOCKET),
-    determinateLaunchd: pathExists(DETERMINATE_LAUNCHD_PLIST),
-    systemTailscaled: pathExists(systemTailscaledSocket(Deno.build.os)),
+    nixDaemonSocket: pathExists(paths.nixDaemonSocket),
+    determinateLaunchd: pathExists(paths.determinateLaunchdPlist),
+    systemTailscaled: pathExists(paths.systemTailscaledSocket),
   };
 }

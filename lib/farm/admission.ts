@@ -3,7 +3,8 @@ import type { FarmSettings } from "./cluster.ts";
 import type { Context } from "../core/context.ts";
 import type { Candidate } from "../tailnet/discovery.ts";
 import { protocolMismatch } from "../nix/daemon_protocol.ts";
-import { type Member, pingStore, privateSshConfig } from "./configure.ts";
+import { pingStore, privateSshConfig } from "./configure.ts";
+import { type Member } from "./cluster.ts";
 
 export type Admission =
   /** warnings: worth a line, not a refusal (a daemon protocol that differs from the coordinator's). */

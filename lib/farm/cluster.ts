@@ -1,8 +1,17 @@
 import type { Config } from "../config/config.ts";
 import type { Wanted } from "../tailnet/discovery.ts";
 import { readIfExists, writeFileAtomic } from "../core/files.ts";
-import type { Member } from "./configure.ts";
+import type { BuilderInfo } from "../protocol/builder_info.ts";
 import type { BuilderUsage } from "../protocol/usage.ts";
+
+/** A claimed builder: where it is, the keys pinned for it and what it said it offers. */
+export interface Member {
+  readonly alias: string;
+  readonly address: string;
+  readonly hostKeys: readonly string[];
+  readonly info: BuilderInfo;
+  readonly readySeconds: number;
+}
 
 /** ready: in the machines file; lost: missed heartbeats, removed from it; done: released by stop. */
 export type BuilderState = "ready" | "lost" | "done";

@@ -1,32 +1,13 @@
-import type { BuilderInfo } from "../protocol/builder_info.ts";
-import type { FarmSettings } from "./cluster.ts";
+import type { FarmSettings, Member } from "./cluster.ts";
 import type { Context } from "../core/context.ts";
-import { DnbError } from "../core/errors.ts";
-import { findOnPath, NIX_DAEMON_SOCKET } from "../core/facts.ts";
 import { readIfExists, writeFileAtomic, writeSystemFile } from "../core/files.ts";
 import { knownHostsLines, preferredHostKey } from "../ssh/host_keys.ts";
 import { type MachineEntry, machinesFile, machinesLine } from "../nix/machines_file.ts";
 import { upsertBlock } from "../core/managed_block.ts";
-import { MACHINES_FILE, NIX_CONF_DIR, nixConfBlockBody, nixConfTarget } from "../nix/conf.ts";
-import {
-  daemonRestartArgv,
-  DETERMINATE_LAUNCHD_PLIST,
-  parseStorePing,
-  queryStore,
-  type StorePing,
-} from "../nix/daemon.ts";
+import { MACHINES_FILE, nixConfBlockBody } from "../nix/conf.ts";
+import { parseStorePing, queryStore, type StorePing } from "../nix/daemon.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "../ssh/ssh_config.ts";
-import { effectiveBuilders, readNixConfigJson } from "../nix/probe.ts";
-import { say, warn } from "../core/log.ts";
-
-/** A claimed builder: where it is, the keys pinned for it and what it said it offers. */
-export interface Member {
-  readonly alias: string;
-  readonly address: string;
-  readonly hostKeys: readonly string[];
-  readonly info: BuilderInfo;
-  readonly readySeconds: number;
-}
+import { writeNixConfBlock } from "../nix/apply.ts";
 
 export function knownHostsFile(stateDir: string): string {
   return `${stateDir}/known_hosts`;
@@ -103,30 +84,6 @@ export function writeNixFiles(
 }
 
 /**
- * Writes dnb's marked block at the end of the file Nix takes settings from (nix.custom.conf where
- * nix.conf `!include`s it, as Determinate sets up); returns that file's path.
- */
-export function writeNixConfBlock(stateDir: string, lines: readonly string[], dir = NIX_CONF_DIR): string {
-  const nixConf = nixConfTarget(readIfExists(`${dir}/nix.conf`), dir);
-  writeSystemFile(stateDir, nixConf, upsertBlock(readIfExists(nixConf) ?? "", lines, "end"));
-  return nixConf;
-}
-
-/** Restarts the Nix daemon where one runs, so it rereads nix.conf; single-user Nix needs nothing. */
-export async function restartNixDaemon(ctx: Context): Promise<boolean> {
-  if (!ctx.fileExists(NIX_DAEMON_SOCKET)) return false;
-  const argv = daemonRestartArgv(ctx.platform.os, ctx.fileExists(DETERMINATE_LAUNCHD_PLIST));
-  if (argv === undefined) throw new DnbError(`dnb cannot restart the Nix daemon on ${ctx.platform.os}`);
-  const result = await ctx.runner.run({ argv, timeoutMs: 60_000 });
-  if (result.code !== 0) {
-    throw new DnbError(`restarting the Nix daemon failed: ${result.stderr.trim().split("\n").pop()}`, {
-      hint: "nix.conf changes take effect only after a restart",
-    });
-  }
-  return true;
-}
-
-/**
  * Asks a builder, as root and over the same ssh entries Nix will use, whether it answers as a Nix
  * store over ssh-ng, and what it says about itself (its daemon's version, whether it trusts us).
  * NIX_SSHOPTS points ssh at dnb's own config, so this runs before any system file changes.
@@ -147,25 +104,4 @@ export async function pingStore(
     reason: result.stderr.trim().split("\n").pop() ?? "",
     ...parseStorePing(`${result.stderr}\n${result.stdout}`),
   };
-}
-
-const EXPECTED_BUILDERS = `@${MACHINES_FILE}`;
-
-/**
- * Reads back the `builders` value Nix now takes from its configuration, so a setting that wins over
- * dnb's block (NIX_CONFIG, a later include, a user's file) is caught here rather than as local builds.
- */
-export async function confirmBuilders(ctx: Context): Promise<void> {
-  const nix = findOnPath("nix", ctx.env.PATH ?? "");
-  const json = nix === undefined ? undefined : await readNixConfigJson(ctx, nix);
-  const builders = json === undefined ? undefined : effectiveBuilders(json);
-  if (builders === EXPECTED_BUILDERS) {
-    say(ctx, `Nix now reads builders = ${builders}`);
-  } else {
-    warn(
-      ctx,
-      `Nix reads builders = ${builders === undefined ? "(could not ask Nix)" : JSON.stringify(builders)}, ` +
-        `not ${EXPECTED_BUILDERS}: a setting elsewhere (NIX_CONFIG, a later include) overrides dnb's block`,
-    );
-  }
 }

@@ -1,5 +1,8 @@
 import type { CommandResult, Runner } from "../core/exec.ts";
 
+/** The socket of a multi-user Nix's daemon: where it exists, nix.conf changes need a daemon restart. */
+export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
+
 /** Determinate Nix's launchd job on macOS; on Linux its daemon keeps systemd's nix-daemon.service. */
 export const DETERMINATE_LAUNCHD_PLIST = "/Library/LaunchDaemons/systems.determinate.nix-daemon.plist";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
-import { findOnPath } from "../core/facts.ts";
+import { findOnPath } from "../core/path_lookup.ts";
 
 /** What Nix itself says this machine builds: dnb advertises exactly that (no guessed kvm). */
 export interface NixSettings {

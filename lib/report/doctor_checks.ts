@@ -5,10 +5,10 @@
 import { z } from "zod";
 import { DEFAULT_BUILDER_TAG, DEFAULT_COORDINATOR_TAG } from "../config/config.ts";
 import { displayArgv } from "../core/exec.ts";
-import { NIX_DAEMON_SOCKET } from "../core/facts.ts";
+
 import { blockBody } from "../core/managed_block.ts";
 import { type NixConfInclude, nixConfTarget } from "../nix/conf.ts";
-import { daemonRestartArgv } from "../nix/daemon.ts";
+import { daemonRestartArgv, NIX_DAEMON_SOCKET } from "../nix/daemon.ts";
 import type { TailnetNode } from "../tailnet/status.ts";
 import { TAILSCALE_VERSION } from "../tailnet/install.ts";
 

@@ -1,5 +1,5 @@
 import type { BuilderInfo } from "../protocol/builder_info.ts";
-import type { Member } from "../farm/configure.ts";
+import { type Member } from "../farm/cluster.ts";
 
 /** One row per builder for the step summary and the outputs. */
 export interface BuilderRow {

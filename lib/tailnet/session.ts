@@ -2,7 +2,7 @@ import { dirname } from "node:path";
 import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
-import { findOnPath } from "../core/facts.ts";
+import { findOnPath } from "../core/path_lookup.ts";
 import { readIfExists, removeIfPresent, writeFileAtomic } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 import { parseStatus, type TailnetStatus } from "./status.ts";

@@ -8,10 +8,11 @@ import {
   undoBuilderChanges,
 } from "../../lib/builder/setup.ts";
 import { KVM_RULE } from "../../lib/nix/features.ts";
-import { NIX_DAEMON_SOCKET } from "../../lib/core/facts.ts";
+
 import type { NixProbe } from "../../lib/nix/probe.ts";
 import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
+import { NIX_DAEMON_SOCKET } from "../../lib/nix/daemon.ts";
 
 function sandbox(): { root: string; state: string; [Symbol.dispose](): void } {
   const root = Deno.makeTempDirSync({ prefix: "dnb-builder-setup-" });

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { daemonRestartArgv, queryStore } from "../../lib/nix/daemon.ts";
 import { DenoRunner } from "../../lib/core/exec.ts";
-import { findOnPath } from "../../lib/core/facts.ts";
+import { findOnPath } from "../../lib/core/path_lookup.ts";
 import { effectiveBuilders } from "../../lib/nix/probe.ts";
-import { confirmBuilders } from "../../lib/farm/configure.ts";
+
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
+import { confirmBuilders } from "../../lib/nix/apply.ts";
 
 Deno.test("the daemon restarts under its own name: systemd, launchd, Determinate's launchd job", () => {
   assert.deepEqual(daemonRestartArgv("linux"), ["systemctl", "restart", "nix-daemon.service"]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findOnPath } from "../../lib/core/facts.ts";
+import { findOnPath } from "../../lib/core/path_lookup.ts";
 import { parseNixConfig, parseNixVersion } from "../../lib/nix/probe.ts";
 
 Deno.test("Nix's own system, extra platforms, features and cores are read from its JSON config", () => {
