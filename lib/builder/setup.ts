@@ -3,15 +3,10 @@
  * the --enable-kvm udev rule, and Nix's build-dir on the file system with the most free space.
  * Every file goes through writeSystemFile (backed up, marked, put back by restoreSystemFiles).
  */
-import {
-  buildDirCandidates,
-  effectiveBuildDir,
-  parseDfAvailable,
-  parseDfTable,
-  pathAndAncestors,
-} from "../nix/build_dir.ts";
+import { buildDirCandidates, effectiveBuildDir, pathAndAncestors } from "../nix/build_dir.ts";
 import type { Context } from "../core/context.ts";
-import { COMMAND_NOT_FOUND } from "../core/exec.ts";
+import { freeBytes, mountedFileSystems } from "../core/disk.ts";
+import { COMMAND_NOT_FOUND, failureLine, succeeded } from "../core/exec.ts";
 import {
   buildIdentity,
   describeIdentity,
@@ -44,9 +39,7 @@ export function noChanges(): BuilderChanges {
 async function applyUdevRules(ctx: Context): Promise<string | undefined> {
   for (const argv of UDEV_APPLY) {
     const result = await ctx.runner.run({ argv, timeoutMs: 30_000 });
-    if (result.code !== 0 || result.timedOut) {
-      return `${argv.join(" ")} failed: ${result.stderr.trim().split("\n").pop() || `exit ${result.code}`}`;
-    }
+    if (!succeeded(result)) return `${argv.join(" ")} failed: ${failureLine(result)}`;
   }
   return undefined;
 }
@@ -84,7 +77,7 @@ export async function kvmUsable(ctx: Context, buildUsersGroup: string): Promise<
   };
   const identity = buildIdentity(buildUsersGroup, read("/etc/group"), read("/etc/passwd"));
   const result = await ctx.runner.run({ argv: kvmOpenArgv(identity), timeoutMs: 10_000 });
-  if (result.code === 0 && !result.timedOut) return { usable: true };
+  if (succeeded(result)) return { usable: true };
   if (result.code === COMMAND_NOT_FOUND) return { usable: false, why: "setpriv is missing, so it cannot be tested" };
   return { usable: false, why: `${KVM_DEVICE} does not open read-write for ${describeIdentity(identity)}` };
 }
@@ -123,11 +116,9 @@ function unsafePath(dir: string, lstat: BuildDirDeps["lstat"]): string | undefin
   });
 }
 
-async function freeBytes(ctx: Context, path: string, lstat: BuildDirDeps["lstat"]): Promise<number | undefined> {
+function freeBytesAt(ctx: Context, path: string, lstat: BuildDirDeps["lstat"]): Promise<number | undefined> {
   // df needs a path that exists; Nix makes its default build folder only on the first build.
-  const existing = pathAndAncestors(path).reverse().find((candidate) => lstat(candidate) !== undefined) ?? "/";
-  const result = await ctx.runner.run({ argv: ["df", "-Pk", existing], timeoutMs: 10_000 });
-  return result.code === 0 ? parseDfAvailable(result.stdout) : undefined;
+  return freeBytes(ctx, pathAndAncestors(path).reverse().find((candidate) => lstat(candidate) !== undefined) ?? "/");
 }
 
 /**
@@ -147,8 +138,8 @@ export async function prepareBuildDir(
   const current = effectiveBuildDir(nix.buildDir, nix.version);
   const outcome = async (buildDir: string, note?: string): Promise<BuildDirOutcome> => ({
     buildDir,
-    buildDirFreeBytes: await freeBytes(ctx, buildDir, deps.lstat),
-    storeFreeBytes: await freeBytes(ctx, NIX_STORE, deps.lstat),
+    buildDirFreeBytes: await freeBytesAt(ctx, buildDir, deps.lstat),
+    storeFreeBytes: await freeBytesAt(ctx, NIX_STORE, deps.lstat),
     note,
   });
   if (ctx.platform.os !== "linux") return outcome(current);
@@ -156,8 +147,7 @@ export async function prepareBuildDir(
     return outcome(current, `Nix ${nix.version} has no build-dir setting (2.22 and later do): builds use ${current}`);
   }
   if (nix.buildDir !== null) return outcome(current, `build-dir is set in nix.conf: kept`);
-  const df = await ctx.runner.run({ argv: ["df", "-PkT"], timeoutMs: 10_000 });
-  const choice = (df.code === 0 ? buildDirCandidates(parseDfTable(df.stdout)) : [])
+  const choice = buildDirCandidates(await mountedFileSystems(ctx))
     .find((candidate) => unsafePath(candidate.dir, deps.lstat) === undefined);
   if (choice === undefined) return outcome(current, `no local file system fits better: builds use ${current}`);
   if (choice.dir === current) return outcome(current);

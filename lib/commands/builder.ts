@@ -2,11 +2,11 @@ import type { BuilderInfo } from "../protocol/builder_info.ts";
 import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
-import { modifiedAt, readIfExists, writeFileAtomic } from "../core/files.ts";
+import { modifiedAt, readIfExists, removeIfPresent, writeFileAtomic } from "../core/files.ts";
 import { notice, say, warn } from "../core/log.ts";
 import { inGroup, writeOutputs } from "../core/actions.ts";
 import { probeNix } from "../nix/probe.ts";
-import { parseDfAvailable } from "../nix/build_dir.ts";
+import { freeBytes } from "../core/disk.ts";
 import {
   type BuilderChanges,
   enableKvm,
@@ -18,33 +18,24 @@ import {
 import { honestFeatures } from "../nix/features.ts";
 import { diskText, freeText } from "../report/summary.ts";
 import { requireRoot } from "../core/preflight.ts";
-import { ensureStateDir } from "../core/state_dir.ts";
+import { ensureStateDir, type StateFile, statePath } from "../core/state_dir.ts";
+import { BUILDER_PROTOCOL_FILES } from "../protocol/scripts.ts";
 import { joinTailnet, leaveTailnet, NoCredentialsError } from "../tailnet/session.ts";
 import { buildDirRoots, BuildWatch, NIX_DRV_LOG_DIR } from "../builder/build_watch.ts";
 import { recordSample, startMeter, type UsageMeter, usageOf } from "../protocol/usage.ts";
 import { formatDuration } from "../report/usage.ts";
-
-/** Protocol files in a builder's state folder (design.md section 4). */
-export const PROTOCOL_FILES = ["info.json", "claim", "lease", "done", "usage.json"] as const;
 
 const TICK_MS = 250;
 /** How often a claimed builder looks for builds; busy time has this resolution. */
 const SAMPLE_EVERY_MS = 1000;
 const STATUS_EVERY_MS = 60_000;
 
-function protocolFile(stateDir: string, name: (typeof PROTOCOL_FILES)[number]): string {
-  return `${stateDir}/${name}`;
-}
-
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 
 async function statusLine(ctx: Context, buildDir: string): Promise<string> {
   const [load] = Deno.loadavg();
   const memory = Deno.systemMemoryInfo();
-  const free = async (path: string) => {
-    const disk = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 5000 });
-    return disk.code === 0 ? parseDfAvailable(disk.stdout) : undefined;
-  };
+  const free = (path: string) => freeBytes(ctx, path);
   return `load ${load?.toFixed(2)}, memory ${gib(memory.available)} of ${gib(memory.total)} GiB free, ` +
     `/nix ${freeText(await free("/nix"))}` +
     (buildDir === "/nix" || buildDir.startsWith("/nix/") ? "" : `, ${buildDir} ${freeText(await free(buildDir))}`);
@@ -66,13 +57,7 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
   requireRoot("builder");
   ensureStateDir(config.stateDir);
   // A previous run's claim or done must not end this one.
-  for (const name of PROTOCOL_FILES) {
-    try {
-      Deno.removeSync(protocolFile(config.stateDir, name));
-    } catch {
-      // Not there.
-    }
-  }
+  for (const name of BUILDER_PROTOCOL_FILES) removeIfPresent(statePath(config.stateDir, name));
   let signal: string | undefined;
   const stopListening = ctx.onSignal((received) => signal = received);
   const changes = noChanges();
@@ -80,7 +65,7 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
     const info = await describeBuilder(config, ctx, changes);
     if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
     // Published before joining, so a coordinator that sees the node can claim it at once.
-    writeFileAtomic(protocolFile(config.stateDir, "info.json"), JSON.stringify(info, null, 2) + "\n");
+    writeFileAtomic(statePath(config.stateDir, "info"), JSON.stringify(info, null, 2) + "\n");
     let session;
     try {
       session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
@@ -155,7 +140,7 @@ async function waitForCoordinator(
   buildDir: string,
   signal: () => string | undefined,
 ): Promise<number> {
-  const file = (name: (typeof PROTOCOL_FILES)[number]) => protocolFile(config.stateDir, name);
+  const file = (name: StateFile) => statePath(config.stateDir, name);
   say(ctx, `waiting to be claimed (up to ${config.builderTimeoutSeconds}s)`);
   const started = ctx.now();
   let lastStatus = started;
@@ -165,7 +150,7 @@ async function waitForCoordinator(
   let meter: UsageMeter | undefined;
   const sample = (current: UsageMeter, now: number): UsageMeter => {
     const next = recordSample(current, watch.look(now));
-    writeFileAtomic(file("usage.json"), JSON.stringify(usageOf(next)) + "\n");
+    writeFileAtomic(file("usage"), JSON.stringify(usageOf(next)) + "\n");
     return next;
   };
   for (;;) {

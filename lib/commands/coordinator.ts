@@ -19,7 +19,7 @@ import { inGroup, writeOutputs, writeSummary } from "../core/actions.ts";
 import { builderRows, coordinatorOutputs, diskText, farmSummary } from "../report/summary.ts";
 import { MACHINES_FILE } from "../nix/conf.ts";
 import { describeLink, relayWarning } from "../tailnet/link_quality.ts";
-import { type Cluster, type Member, stoppedFile, watchdogPidFile, writeCluster } from "../farm/cluster.ts";
+import { type Cluster, type Member, writeCluster } from "../farm/cluster.ts";
 import { STOP_ALIAS } from "../config/names.ts";
 import { dirname } from "node:path";
 import { stopWatchdog } from "../farm/watchdog.ts";
@@ -30,6 +30,7 @@ import { requireRoot } from "../core/preflight.ts";
 import { ensureStateDir } from "../core/state_dir.ts";
 import { joinTailnet, NoCredentialsError, type TailnetSession, tailnetStatus } from "../tailnet/session.ts";
 import { confirmBuilders, restartNixDaemon } from "../nix/apply.ts";
+import { statePath } from "../core/state_dir.ts";
 
 const POLL_MS = 1000;
 const PROGRESS_EVERY_MS = 5000;
@@ -161,7 +162,9 @@ async function claimBuilders(
 function installStopCommand(config: Config, ctx: Context): string | undefined {
   const self = ctx.selfCommand;
   const compiled = self.length === 1;
-  const path = compiled ? `${dirname(self[0]!)}/${STOP_ALIAS}` : `${config.stateDir}/bin/${STOP_ALIAS}`;
+  const path = compiled
+    ? `${dirname(self[0]!)}/${STOP_ALIAS}`
+    : `${statePath(config.stateDir, "stopCommand")}/${STOP_ALIAS}`;
   if (pathExists(path)) return path;
   try {
     if (compiled) {
@@ -184,9 +187,9 @@ function installStopCommand(config: Config, ctx: Context): string | undefined {
 function startWatchdog(config: Config, ctx: Context): number {
   const pid = ctx.runner.start({
     argv: [...ctx.selfCommand, "watchdog", "--state-dir", config.stateDir],
-    logFile: `${config.stateDir}/watchdog.log`,
+    logFile: statePath(config.stateDir, "watchdogLog"),
   });
-  writeFileAtomic(watchdogPidFile(config.stateDir), `${pid}\n`);
+  writeFileAtomic(statePath(config.stateDir, "watchdogPid"), `${pid}\n`);
   return pid;
 }
 
@@ -282,7 +285,7 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     };
     // A re-run starts a fresh farm record; an old stop marker or watchdog must not linger.
     await stopWatchdog(config.stateDir);
-    removeIfPresent(stoppedFile(config.stateDir));
+    removeIfPresent(statePath(config.stateDir, "stopped"));
     writeCluster(cluster);
     const watchdog = startWatchdog(config, ctx);
     const stopCommand = installStopCommand(config, ctx);

@@ -27,8 +27,9 @@ import { AUTH_KEY_ENV, envTwin } from "../config/options.ts";
 import { parseStatus } from "../tailnet/status.ts";
 import { readSession, type TailnetSession } from "../tailnet/session.ts";
 import { tailscaleStatusArgv } from "../tailnet/args.ts";
-import { parseDfAvailable } from "../nix/build_dir.ts";
+
 import { KVM_DEVICE } from "../nix/features.ts";
+import { parseDfAvailable } from "../core/disk.ts";
 
 export interface DoctorOptions {
   readonly stateDir: string;

@@ -1,4 +1,4 @@
-import { type Cluster, readCluster, stoppedFile, writeCluster } from "../farm/cluster.ts";
+import { type Cluster, readCluster, writeCluster } from "../farm/cluster.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
 import { describeRestore, readIfExists, restoreSystemFiles, writeFileAtomic } from "../core/files.ts";
@@ -10,6 +10,7 @@ import { usageMarkdown, usageRows, usageText, usageTotals } from "../report/usag
 import { writeSummary } from "../core/actions.ts";
 import { stopWatchdog, watchdogPid, watchdogRunning } from "../farm/watchdog.ts";
 import { restartNixDaemon } from "../nix/apply.ts";
+import { statePath } from "../core/state_dir.ts";
 
 /**
  * `dnb stop` (and `stop-nix-builders`): stop the watchdog, tell every claimed builder it is done,
@@ -22,7 +23,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
     say(ctx, `stop: nothing to do: no coordinator state in ${stateDir}`);
     return EXIT_OK;
   }
-  const stopped = readIfExists(stoppedFile(stateDir));
+  const stopped = readIfExists(statePath(stateDir, "stopped"));
   if (stopped !== undefined) {
     say(ctx, `stop: already stopped at ${(JSON.parse(stopped) as { at: string }).at}; nothing to do`);
     return EXIT_OK;
@@ -50,7 +51,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   );
   writeCluster({ ...cluster, builders });
   const at = new Date(ctx.now()).toISOString();
-  writeFileAtomic(stoppedFile(stateDir), JSON.stringify({ at, released, unreachable }) + "\n");
+  writeFileAtomic(statePath(stateDir, "stopped"), JSON.stringify({ at, released, unreachable }) + "\n");
   say(ctx, `stop: released ${released.length > 0 ? released.join(", ") : "no builder"}`);
   say(ctx, `stop: ${describeRestore(restore)}`);
   const rows = usageRows(builders);
@@ -69,7 +70,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
  * log out a node dnb logged in. Teardown hiccups are warnings; it always exits 0.
  */
 export async function runPost(stateDir: string, ctx: Context): Promise<number> {
-  if (readCluster(stateDir) !== undefined && readIfExists(stoppedFile(stateDir)) === undefined) {
+  if (readCluster(stateDir) !== undefined && readIfExists(statePath(stateDir, "stopped")) === undefined) {
     try {
       await runStop(stateDir, ctx);
     } catch (error) {
@@ -101,7 +102,7 @@ export async function runPost(stateDir: string, ctx: Context): Promise<number> {
 
 /** The versioned shape of `dnb status --json` (documented in the README). */
 export function statusReport(stateDir: string, cluster: Cluster | undefined) {
-  const stopped = readIfExists(stoppedFile(stateDir));
+  const stopped = readIfExists(statePath(stateDir, "stopped"));
   const usage = usageRows(cluster?.builders ?? []);
   return {
     version: 1,

@@ -61,9 +61,20 @@ export class CommandError extends DnbError {
   }
 }
 
+/** Whether a command did its job: exit 0 within its deadline. */
+export function succeeded(result: CommandResult): boolean {
+  return result.code === 0 && !result.timedOut;
+}
+
+/** Why a command failed, in one line: that it overran, else its last line on stderr, else its exit code. */
+export function failureLine(result: CommandResult): string {
+  if (result.timedOut) return "timed out";
+  return result.stderr.trim().split("\n").pop()?.trim() || `exit ${result.code}`;
+}
+
 /** Returns the result when the command succeeded, else throws a redacted CommandError. */
 export function expectSuccess(result: CommandResult, redactor: Redactor, hint?: string): CommandResult {
-  if (result.code !== 0 || result.timedOut) throw new CommandError(result, redactor, hint);
+  if (!succeeded(result)) throw new CommandError(result, redactor, hint);
   return result;
 }
 

@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import { statePath } from "./state_dir.ts";
 
 /** Writes a file whole or not at all: a temporary file in the same folder, then a rename. */
 export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
@@ -65,12 +66,8 @@ export interface OriginalFile {
   readonly mode?: number;
 }
 
-function changesFile(stateDir: string): string {
-  return `${stateDir}/changes.json`;
-}
-
 export function readChanges(stateDir: string): OriginalFile[] {
-  const text = readIfExists(changesFile(stateDir));
+  const text = readIfExists(statePath(stateDir, "changes"));
   return text === undefined ? [] : JSON.parse(text);
 }
 
@@ -84,14 +81,14 @@ export function writeSystemFile(stateDir: string, path: string, content: string)
     let original: OriginalFile = { path, existed: false };
     try {
       const bytes = Deno.readFileSync(path);
-      const backup = `${stateDir}/backup/${path.replaceAll("/", "%")}`;
-      Deno.mkdirSync(`${stateDir}/backup`, { recursive: true, mode: 0o700 });
+      const backup = `${statePath(stateDir, "backups")}/${path.replaceAll("/", "%")}`;
+      Deno.mkdirSync(statePath(stateDir, "backups"), { recursive: true, mode: 0o700 });
       Deno.writeFileSync(backup, bytes, { mode: 0o600 });
       original = { path, existed: true, backup, mode: (Deno.statSync(path).mode ?? 0o644) & 0o7777 };
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    writeFileAtomic(changesFile(stateDir), JSON.stringify([...changes, original], null, 2) + "\n", 0o600);
+    writeFileAtomic(statePath(stateDir, "changes"), JSON.stringify([...changes, original], null, 2) + "\n", 0o600);
   }
   const mode = (() => {
     try {
@@ -107,7 +104,11 @@ export function writeSystemFile(stateDir: string, path: string, content: string)
 export function recordCreated(stateDir: string, path: string): void {
   const changes = readChanges(stateDir);
   if (changes.some((change) => change.path === path)) return;
-  writeFileAtomic(changesFile(stateDir), JSON.stringify([...changes, { path, existed: false }], null, 2) + "\n", 0o600);
+  writeFileAtomic(
+    statePath(stateDir, "changes"),
+    JSON.stringify([...changes, { path, existed: false }], null, 2) + "\n",
+    0o600,
+  );
 }
 
 export function removeIfPresent(path: string): void {
@@ -139,7 +140,7 @@ export function restoreSystemFiles(stateDir: string): { restored: string[]; remo
       removed.push(change.path);
     }
   }
-  for (const path of [changesFile(stateDir), `${stateDir}/backup`]) {
+  for (const path of [statePath(stateDir, "changes"), statePath(stateDir, "backups")]) {
     try {
       Deno.removeSync(path, { recursive: true });
     } catch {

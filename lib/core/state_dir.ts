@@ -1,5 +1,41 @@
 import { DnbError } from "./errors.ts";
 
+/** Every file and folder dnb keeps in its state folder (design.md section 3), by what it is for. */
+export const STATE_FILES = {
+  // The builder's side of the protocol (design.md section 4): the coordinator reads and writes these over ssh.
+  info: "info.json",
+  claim: "claim",
+  lease: "lease",
+  done: "done",
+  usage: "usage.json",
+  // The coordinator's farm.
+  cluster: "cluster.json",
+  stopped: "stopped.json",
+  watchdogPid: "watchdog.pid",
+  watchdogLog: "watchdog.log",
+  knownHosts: "known_hosts",
+  sshConfig: "ssh_config",
+  stopCommand: "bin",
+  // The tailnet node dnb runs, and the secrets `tailscale up` reads (0600, deleted after use).
+  tailscaleSession: "tailscale.json",
+  tailscaledSocket: "tailscaled.sock",
+  tailscaledState: "tailscale",
+  tailscaledLog: "tailscaled.log",
+  tailscaleBin: "tailscale-bin",
+  tailscaleBuild: "tailscale-build",
+  authKey: "authkey",
+  idToken: "idtoken",
+  // System files dnb changed, with their originals.
+  changes: "changes.json",
+  backups: "backup",
+} as const;
+
+export type StateFile = keyof typeof STATE_FILES;
+
+export function statePath(stateDir: string, file: StateFile): string {
+  return `${stateDir}/${STATE_FILES[file]}`;
+}
+
 /**
  * Creates dnb's state folder (0755) or checks an existing one: it holds files other processes
  * trust (claim, lease, known_hosts), so a symlink, another owner or group/world write is refused.

@@ -3,8 +3,9 @@ import type { FarmSettings } from "./cluster.ts";
 import type { Context } from "../core/context.ts";
 import type { Candidate } from "../tailnet/discovery.ts";
 import { protocolMismatch } from "../nix/daemon_protocol.ts";
-import { pingStore, privateSshConfig } from "./configure.ts";
+import { pingStore } from "./configure.ts";
 import { type Member } from "./cluster.ts";
+import { statePath } from "../core/state_dir.ts";
 
 export type Admission =
   /** warnings: worth a line, not a refusal (a daemon protocol that differs from the coordinator's). */
@@ -26,7 +27,7 @@ export async function admitBuilder(
   coordinatorNix: string | undefined,
 ): Promise<Admission> {
   const outcome = await claimBuilder(ctx, {
-    sshConfig: privateSshConfig(settings.stateDir),
+    sshConfig: statePath(settings.stateDir, "sshConfig"),
     alias: candidate.alias,
     builderStateDir: settings.builderStateDir,
     claim: { coordinator: settings.hostname, at: new Date(ctx.now()).toISOString(), lease: settings.leaseSeconds },

@@ -2,6 +2,7 @@ import { type BuilderInfo, parseBuilderInfo } from "../protocol/builder_info.ts"
 import type { Context } from "../core/context.ts";
 import { parseHostKey } from "../ssh/host_keys.ts";
 import { claimArgv } from "../protocol/scripts.ts";
+import { succeeded } from "../core/exec.ts";
 
 export type ClaimOutcome =
   | { readonly ok: true; readonly info: BuilderInfo }
@@ -40,7 +41,7 @@ export async function claimBuilder(
     stdin: `${request.builderStateDir}\n${JSON.stringify(request.claim)}\n`,
     timeoutMs: 30_000,
   });
-  if (result.code !== 0 || result.timedOut) {
+  if (!succeeded(result)) {
     return { ok: false, ...classifyClaimFailure(result.timedOut ? -1 : result.code, result.stderr) };
   }
   const parsed = parseBuilderInfo(result.stdout);

@@ -3,6 +3,7 @@ import type { Wanted } from "../tailnet/discovery.ts";
 import { readIfExists, writeFileAtomic } from "../core/files.ts";
 import type { BuilderInfo } from "../protocol/builder_info.ts";
 import type { BuilderUsage } from "../protocol/usage.ts";
+import { statePath } from "../core/state_dir.ts";
 
 /** A claimed builder: where it is, the keys pinned for it and what it said it offers. */
 export interface Member {
@@ -49,24 +50,11 @@ export interface Cluster {
   readonly builders: readonly ClusterMember[];
 }
 
-export function clusterFile(stateDir: string): string {
-  return `${stateDir}/cluster.json`;
-}
-
 export function readCluster(stateDir: string): Cluster | undefined {
-  const text = readIfExists(clusterFile(stateDir));
+  const text = readIfExists(statePath(stateDir, "cluster"));
   return text === undefined ? undefined : JSON.parse(text);
 }
 
 export function writeCluster(cluster: Cluster): void {
-  writeFileAtomic(clusterFile(cluster.settings.stateDir), JSON.stringify(cluster, null, 2) + "\n", 0o600);
-}
-
-/** Where `dnb stop` records that it ran, so a second stop (or post) knows. */
-export function stoppedFile(stateDir: string): string {
-  return `${stateDir}/stopped.json`;
-}
-
-export function watchdogPidFile(stateDir: string): string {
-  return `${stateDir}/watchdog.pid`;
+  writeFileAtomic(statePath(cluster.settings.stateDir, "cluster"), JSON.stringify(cluster, null, 2) + "\n", 0o600);
 }

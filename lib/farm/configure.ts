@@ -8,14 +8,8 @@ import { MACHINES_FILE, nixConfBlockBody } from "../nix/conf.ts";
 import { parseStorePing, queryStore, type StorePing } from "../nix/daemon.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "../ssh/ssh_config.ts";
 import { writeNixConfBlock } from "../nix/apply.ts";
-
-export function knownHostsFile(stateDir: string): string {
-  return `${stateDir}/known_hosts`;
-}
-
-export function privateSshConfig(stateDir: string): string {
-  return `${stateDir}/ssh_config`;
-}
+import { failureLine, succeeded } from "../core/exec.ts";
+import { statePath } from "../core/state_dir.ts";
 
 function sshLines(settings: FarmSettings, members: readonly { alias: string; address: string }[]): string[] {
   return sshConfigLines(
@@ -25,7 +19,7 @@ function sshLines(settings: FarmSettings, members: readonly { alias: string; add
       user: settings.sshUser,
       identityFile: settings.sshKey,
     })),
-    knownHostsFile(settings.stateDir),
+    statePath(settings.stateDir, "knownHosts"),
   );
 }
 
@@ -37,10 +31,10 @@ export function writeSshState(
   // In name order, so the files do not depend on which builder showed up first.
   const members = [...unordered].sort((a, b) => a.alias.localeCompare(b.alias));
   writeFileAtomic(
-    knownHostsFile(settings.stateDir),
+    statePath(settings.stateDir, "knownHosts"),
     members.flatMap((member) => knownHostsLines(member.alias, member.hostKeys)).join("\n") + "\n",
   );
-  writeFileAtomic(privateSshConfig(settings.stateDir), sshLines(settings, members).join("\n") + "\n");
+  writeFileAtomic(statePath(settings.stateDir, "sshConfig"), sshLines(settings, members).join("\n") + "\n");
 }
 
 export function machineEntry(settings: FarmSettings, member: Member): MachineEntry {
@@ -95,13 +89,13 @@ export async function pingStore(
 ): Promise<{ ok: boolean; reason: string } & StorePing> {
   const result = await queryStore(ctx.runner, {
     storeUri: storeUri(settings, member),
-    env: { ...ctx.env, NIX_SSHOPTS: `-F ${privateSshConfig(settings.stateDir)}` } as Record<string, string>,
+    env: { ...ctx.env, NIX_SSHOPTS: `-F ${statePath(settings.stateDir, "sshConfig")}` } as Record<string, string>,
     timeoutMs: 60_000,
   });
   // Nix prints these as notices on stderr; stdout is read too in case a version moves them.
   return {
-    ok: result.code === 0 && !result.timedOut,
-    reason: result.stderr.trim().split("\n").pop() ?? "",
+    ok: succeeded(result),
+    reason: failureLine(result),
     ...parseStorePing(`${result.stderr}\n${result.stdout}`),
   };
 }

@@ -1,8 +1,9 @@
 import type { FarmSettings } from "./cluster.ts";
 import type { Context } from "../core/context.ts";
-import { privateSshConfig } from "./configure.ts";
 import { DONE_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
+import { succeeded } from "../core/exec.ts";
+import { statePath } from "../core/state_dir.ts";
 
 const DONE_ATTEMPTS = 3;
 
@@ -19,11 +20,11 @@ export async function releaseBuilder(
 ): Promise<{ readonly released: boolean; readonly usage?: BuilderUsage }> {
   for (let attempt = 1; attempt <= DONE_ATTEMPTS; attempt++) {
     const result = await ctx.runner.run({
-      argv: remoteArgv(privateSshConfig(settings.stateDir), alias, DONE_SCRIPT),
+      argv: remoteArgv(statePath(settings.stateDir, "sshConfig"), alias, DONE_SCRIPT),
       stdin: `${settings.builderStateDir}\n`,
       timeoutMs: 10_000,
     });
-    if (result.code === 0 && !result.timedOut) return { released: true, usage: parseUsage(result.stdout) };
+    if (succeeded(result)) return { released: true, usage: parseUsage(result.stdout) };
     if (attempt < DONE_ATTEMPTS) await ctx.sleep(1000);
   }
   return { released: false };

@@ -1,15 +1,17 @@
 import { admitBuilder } from "./admission.ts";
 import { scanHostKeys } from "./claim.ts";
-import { type ClusterMember, readCluster, watchdogPidFile, writeCluster } from "./cluster.ts";
+import { type ClusterMember, readCluster, writeCluster } from "./cluster.ts";
 import type { Context } from "../core/context.ts";
 import { findCandidates } from "../tailnet/discovery.ts";
 import { readIfExists, removeIfPresent } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 import { localNixVersion } from "../nix/probe.ts";
-import { privateSshConfig, writeNixFiles, writeSshState } from "./configure.ts";
+import { writeNixFiles, writeSshState } from "./configure.ts";
 import { HEARTBEAT_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { readSession, tailnetStatus } from "../tailnet/session.ts";
 import { parseUsage } from "../protocol/usage.ts";
+import { succeeded } from "../core/exec.ts";
+import { statePath } from "../core/state_dir.ts";
 
 /** Heartbeats a builder may miss in a row before it leaves the machines file. */
 export const MISSES_TO_DROP = 3;
@@ -24,7 +26,7 @@ function alive(pid: number): boolean {
 }
 
 export function watchdogPid(stateDir: string): number | undefined {
-  const text = readIfExists(watchdogPidFile(stateDir));
+  const text = readIfExists(statePath(stateDir, "watchdogPid"));
   const pid = text === undefined ? NaN : Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
@@ -37,7 +39,7 @@ export function watchdogRunning(stateDir: string): boolean {
 /** Stops a running watchdog (SIGTERM, then SIGKILL after 5 s) and forgets its pid. */
 export async function stopWatchdog(stateDir: string): Promise<boolean> {
   const pid = watchdogPid(stateDir);
-  removeIfPresent(watchdogPidFile(stateDir));
+  removeIfPresent(statePath(stateDir, "watchdogPid"));
   if (pid === undefined || !alive(pid)) return false;
   Deno.kill(pid, "SIGTERM");
   for (let waited = 0; waited < 5000 && alive(pid); waited += 100) await new Promise((r) => setTimeout(r, 100));
@@ -71,11 +73,11 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
       const results = await Promise.all(builders.map(async (member) => {
         if (member.state !== "ready") return member;
         const beat = await ctx.runner.run({
-          argv: remoteArgv(privateSshConfig(stateDir), member.alias, HEARTBEAT_SCRIPT),
+          argv: remoteArgv(statePath(stateDir, "sshConfig"), member.alias, HEARTBEAT_SCRIPT),
           stdin: `${settings.builderStateDir}\n`,
           timeoutMs: Math.min(intervalMs, 10_000),
         });
-        if (beat.code === 0 && !beat.timedOut) {
+        if (succeeded(beat)) {
           // A builder that sends no valid reading (an older dnb) keeps the last one it sent.
           const usage = parseUsage(beat.stdout) ?? member.usage;
           return { ...member, missed: 0, lastHeartbeat: new Date(ctx.now()).toISOString(), usage };

@@ -12,6 +12,7 @@ import { writeSystemFile } from "../core/files.ts";
 import { MACHINES_FILE, NIX_CONF_DIR, nixConfTarget } from "./conf.ts";
 import { daemonRestartArgv, DETERMINATE_LAUNCHD_PLIST, NIX_DAEMON_SOCKET } from "./daemon.ts";
 import { effectiveBuilders, readNixConfigJson } from "./probe.ts";
+import { failureLine, succeeded } from "../core/exec.ts";
 
 /**
  * Writes dnb's marked block at the end of the file Nix takes settings from (nix.custom.conf where
@@ -29,8 +30,8 @@ export async function restartNixDaemon(ctx: Context): Promise<boolean> {
   const argv = daemonRestartArgv(ctx.platform.os, ctx.fileExists(DETERMINATE_LAUNCHD_PLIST));
   if (argv === undefined) throw new DnbError(`dnb cannot restart the Nix daemon on ${ctx.platform.os}`);
   const result = await ctx.runner.run({ argv, timeoutMs: 60_000 });
-  if (result.code !== 0) {
-    throw new DnbError(`restarting the Nix daemon failed: ${result.stderr.trim().split("\n").pop()}`, {
+  if (!succeeded(result)) {
+    throw new DnbError(`restarting the Nix daemon failed: ${failureLine(result)}`, {
       hint: "nix.conf changes take effect only after a restart",
     });
   }

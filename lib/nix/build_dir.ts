@@ -1,3 +1,4 @@
+import { type Mount } from "../core/disk.ts";
 import { nixRelease } from "./daemon_protocol.ts";
 
 /**
@@ -9,38 +10,11 @@ import { nixRelease } from "./daemon_protocol.ts";
 /** Nix's own default from 2.30, on the file system of the store. */
 export const NIX_BUILDS_DIR = "/nix/var/nix/builds";
 
-/** One row of `df -PkT`. */
-export interface Mount {
-  readonly type: string;
-  readonly availableBytes: number;
-  readonly mountPoint: string;
-}
-
 /** Local disk file systems; RAM (tmpfs), read-only images, boot partitions and network mounts are left out. */
 const BUILD_FS_TYPES = new Set(["ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "bcachefs", "jfs"]);
 
 /** The path becomes a nix.conf value: a plain absolute path, no spaces or quotes. */
 const PLAIN_PATH = /^\/[A-Za-z0-9._+@\/-]*$/;
-
-/** Parses `df -PkT` (POSIX columns plus the type): file system, type, size, used, available, capacity, mount. */
-export function parseDfTable(text: string): Mount[] {
-  return text.split("\n").slice(1).flatMap((line) => {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 7) return [];
-    const available = Number(fields[4]);
-    // A mount point with spaces spreads over several fields; joined, it fails PLAIN_PATH and is skipped.
-    const mountPoint = fields.slice(6).join(" ");
-    return Number.isFinite(available) ? [{ type: fields[1]!, availableBytes: available * 1024, mountPoint }] : [];
-  });
-}
-
-/** Free bytes from `df -Pk <path>` (the available column), or undefined. */
-export function parseDfAvailable(text: string): number | undefined {
-  const line = text.trim().split("\n")[1];
-  // Anchored on the numbers, so a file system or mount point with spaces in its name still parses.
-  const available = line === undefined ? undefined : /\s(\d+)\s+(\d+)\s+(\d+)\s+\d+%\s/.exec(`${line} `)?.[3];
-  return available === undefined ? undefined : Number(available) * 1024;
-}
 
 /** The mount that holds `path`: the longest mount point that is a prefix of it. */
 export function mountOf(path: string, mounts: readonly Mount[]): Mount | undefined {

@@ -1,4 +1,4 @@
-import type { CommandResult, Runner } from "../core/exec.ts";
+import { type CommandResult, type Runner, succeeded } from "../core/exec.ts";
 
 /** The socket of a multi-user Nix's daemon: where it exists, nix.conf changes need a daemon restart. */
 export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
@@ -35,7 +35,7 @@ export async function queryStore(
   const run = (command: "info" | "ping") =>
     runner.run({ argv: storeInfoArgv(spec.storeUri, spec.nix, command), env: spec.env, timeoutMs: spec.timeoutMs });
   const info = await run("info");
-  return info.code !== 0 && NO_STORE_INFO.test(info.stderr) ? await run("ping") : info;
+  return !succeeded(info) && NO_STORE_INFO.test(info.stderr) ? await run("ping") : info;
 }
 
 /** What `nix store info` says about the store it reached; lines a Nix too old to print them leave undefined. */

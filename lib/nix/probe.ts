@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
 import { findOnPath } from "../core/path_lookup.ts";
+import { succeeded } from "../core/exec.ts";
 
 /** What Nix itself says this machine builds: dnb advertises exactly that (no guessed kvm). */
 export interface NixSettings {
@@ -66,7 +67,7 @@ export async function readNixConfigJson(ctx: Context, nix: string): Promise<stri
       argv: [nix, "--extra-experimental-features", "nix-command", ...command, "--json"],
       timeoutMs: 30_000,
     });
-    if (result.code === 0 && !result.timedOut) return result.stdout;
+    if (succeeded(result)) return result.stdout;
   }
   return undefined;
 }
@@ -84,7 +85,7 @@ export async function localNixVersion(ctx: Context): Promise<string | undefined>
   const nix = findOnPath("nix", ctx.env.PATH ?? "");
   if (nix === undefined) return undefined;
   const result = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
-  if (result.code !== 0) return undefined;
+  if (!succeeded(result)) return undefined;
   try {
     return parseNixVersion(result.stdout);
   } catch {

@@ -1,3 +1,10 @@
+import { STATE_FILES, type StateFile } from "../core/state_dir.ts";
+
+/** The builder's protocol files: a new builder run starts with none of them. */
+export const BUILDER_PROTOCOL_FILES: readonly StateFile[] = ["info", "claim", "lease", "done", "usage"];
+
+const { info, claim, lease, done, usage } = STATE_FILES;
+
 /**
  * The builder side of a claim, run over ssh as one fixed POSIX shell script: nothing user-controlled is spliced
  * into it. The coordinator sends two lines on stdin: the builder's state folder and the claim JSON.
@@ -8,16 +15,16 @@ export const CLAIM_SCRIPT = [
   "IFS= read -r dir",
   "IFS= read -r claim",
   'cd "$dir"',
-  'test -f info.json || { echo "dnb: no builder here: $dir/info.json is missing" >&2; exit 3; }',
+  `test -f ${info} || { echo "dnb: no builder here: $dir/${info} is missing" >&2; exit 3; }`,
   "umask 022",
-  'printf "%s\\n" "$claim" > claim.tmp',
-  "mv -f claim.tmp claim",
-  "touch lease",
-  "cat info.json",
+  `printf "%s\\n" "$claim" > ${claim}.tmp`,
+  `mv -f ${claim}.tmp ${claim}`,
+  `touch ${lease}`,
+  `cat ${info}`,
 ].join("; ");
 
 /** Prints the builder's own usage reading, when it has one (the coordinator validates it); never fails the script. */
-const PRINT_USAGE = "cat usage.json 2>/dev/null || true";
+const PRINT_USAGE = `cat ${usage} 2>/dev/null || true`;
 
 /**
  * The watchdog's heartbeat: renews `lease` of a claimed builder and prints its usage reading
@@ -27,8 +34,8 @@ export const HEARTBEAT_SCRIPT = [
   "set -eu",
   "IFS= read -r dir",
   'cd "$dir"',
-  "test -f claim || exit 4",
-  "touch lease",
+  `test -f ${claim} || exit 4`,
+  `touch ${lease}`,
   PRINT_USAGE,
 ].join("; ");
 
@@ -40,8 +47,8 @@ export const DONE_SCRIPT = [
   "set -eu",
   "IFS= read -r dir",
   'cd "$dir"',
-  "test -f info.json || exit 3",
-  "touch done",
+  `test -f ${info} || exit 3`,
+  `touch ${done}`,
   PRINT_USAGE,
 ].join("; ");
 

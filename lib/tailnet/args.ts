@@ -1,4 +1,5 @@
 import type { AuthKey, Config } from "../config/config.ts";
+import { statePath } from "../core/state_dir.ts";
 
 /** Where a system tailscaled listens (tailscale-cli.md §3.1). */
 export function systemTailscaledSocket(os: string): string {
@@ -7,7 +8,7 @@ export function systemTailscaledSocket(os: string): string {
 
 /** Where a tailscaled that dnb starts keeps its socket and (in-memory) state. */
 export function tailscaledPaths(stateDir: string): { socket: string; stateDir: string } {
-  return { socket: `${stateDir}/tailscaled.sock`, stateDir: `${stateDir}/tailscale` };
+  return { socket: statePath(stateDir, "tailscaledSocket"), stateDir: statePath(stateDir, "tailscaledState") };
 }
 
 /** `--state=mem:` makes the node ephemeral whatever the key; `--statedir` gives Tailscale SSH its host keys. */
@@ -44,10 +45,10 @@ export function upCredential(
   config: Pick<Config, "stateDir" | "authKey" | "federated">,
 ): { credential: UpCredential; file: string } {
   if (config.authKey !== undefined || config.federated === undefined) {
-    const file = `${config.stateDir}/authkey`;
+    const file = statePath(config.stateDir, "authKey");
     return { credential: { kind: "key-file", path: file }, file };
   }
-  const file = `${config.stateDir}/idtoken`;
+  const file = statePath(config.stateDir, "idToken");
   return { credential: { kind: "federated", clientId: config.federated.clientId, idTokenFile: file }, file };
 }
 

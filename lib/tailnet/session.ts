@@ -29,6 +29,8 @@ import {
   TAILSCALE_VERSION,
   tailscaleArch,
 } from "./install.ts";
+import { succeeded } from "../core/exec.ts";
+import { statePath } from "../core/state_dir.ts";
 
 /** How this run reaches the tailnet, saved so teardown knows what (not) to undo. */
 export interface TailnetSession {
@@ -40,12 +42,8 @@ export interface TailnetSession {
   readonly daemonPid?: number;
 }
 
-export function sessionFile(stateDir: string): string {
-  return `${stateDir}/tailscale.json`;
-}
-
 export function readSession(stateDir: string): TailnetSession | undefined {
-  const text = readIfExists(sessionFile(stateDir));
+  const text = readIfExists(statePath(stateDir, "tailscaleSession"));
   return text === undefined ? undefined : JSON.parse(text);
 }
 
@@ -82,8 +80,8 @@ async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscal
       {
         go,
         version: TAILSCALE_VERSION,
-        destination: `${config.stateDir}/tailscale-bin`,
-        workDir: `${config.stateDir}/tailscale-build`,
+        destination: statePath(config.stateDir, "tailscaleBin"),
+        workDir: statePath(config.stateDir, "tailscaleBuild"),
         timeoutMs: 900_000,
       },
       ctx.env,
@@ -99,7 +97,7 @@ async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscal
       version: TAILSCALE_VERSION,
       arch,
       sha256: TAILSCALE_SHA256[arch]!,
-      destination: `${config.stateDir}/tailscale-bin`,
+      destination: statePath(config.stateDir, "tailscaleBin"),
       timeoutMs: 120_000,
     },
     ctx.runner,
@@ -110,7 +108,7 @@ async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscal
 /** `tailscale status --json`, or undefined when no daemon answers. */
 export async function tailnetStatus(ctx: Context, bin: string, socket?: string): Promise<TailnetStatus | undefined> {
   const result = await ctx.runner.run({ argv: tailscaleStatusArgv(bin, socket), timeoutMs: 15_000 });
-  if (result.code !== 0 || result.timedOut) return undefined;
+  if (!succeeded(result)) return undefined;
   return parseStatus(result.stdout);
 }
 
@@ -189,7 +187,7 @@ async function logInWithRetries(
     } finally {
       Deno.removeSync(file);
     }
-    if (result.code === 0 && !result.timedOut) return;
+    if (succeeded(result)) return;
     const failure = classifyJoinFailure(result.stderr);
     const backoff = Math.min(10_000, 1000 * 2 ** (attempt - 1));
     if (!failure.transient || ctx.now() + backoff > deadline) {
@@ -222,7 +220,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
         `reusing the running tailscaled (${running.self.hostName}, ${running.self.ipv4}); dnb will not log it out`,
       );
       const session: TailnetSession = { bin: programs.tailscale, ours: false };
-      writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
+      writeFileAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");
       return session;
     }
     if (config.tailscale === "existing") {
@@ -244,13 +242,13 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
   const paths = tailscaledPaths(config.stateDir);
   const daemonPid = ctx.runner.start({
     argv: tailscaledArgv(programs.tailscaled, config.stateDir),
-    logFile: `${config.stateDir}/tailscaled.log`,
+    logFile: statePath(config.stateDir, "tailscaledLog"),
     env: ctx.platform.os === "darwin"
       ? { ...ctx.env, TAILSCALE_SSH_DEFAULT_PATH: MACOS_SSH_PATH } as Record<string, string>
       : undefined,
   });
   const session: TailnetSession = { bin: programs.tailscale, socket: paths.socket, ours: true, daemonPid };
-  writeFileAtomic(sessionFile(config.stateDir), JSON.stringify(session) + "\n");
+  writeFileAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");
   await waitForSocket(ctx, paths.socket, Math.min(deadline, ctx.now() + 30_000));
   await logInWithRetries(config, ctx, programs.tailscale, paths.socket, ssh, deadline);
   say(ctx, `joined the tailnet as ${config.hostname}`);
@@ -261,7 +259,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
 export async function leaveTailnet(session: TailnetSession, ctx: Context, stateDir: string): Promise<void> {
   if (!session.ours) return;
   // Forget the session first: a later `dnb post` must not log out a node that is already gone.
-  removeIfPresent(sessionFile(stateDir));
+  removeIfPresent(statePath(stateDir, "tailscaleSession"));
   const result = await ctx.runner.run({ argv: tailscaleLogoutArgv(session.bin, session.socket), timeoutMs: 15_000 });
   if (result.code !== 0) {
     warn(

@@ -1,5 +1,6 @@
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
+import { succeeded } from "../core/exec.ts";
 
 /**
  * The first Tailscale release whose keyless join works with dnb's `--client-id=<id>?ephemeral=…`:
@@ -26,7 +27,7 @@ export function atLeast(version: readonly number[], minimum: readonly number[]):
 export async function requireKeylessSupport(ctx: Context, tailscale: string): Promise<void> {
   const result = await ctx.runner.run({ argv: [tailscale, "version"], timeoutMs: 10_000 });
   const firstLine = result.stdout.split("\n")[0] ?? "";
-  const version = result.code === 0 ? parseTailscaleVersion(firstLine) : undefined;
+  const version = succeeded(result) ? parseTailscaleVersion(firstLine) : undefined;
   const minimum = KEYLESS_MIN_VERSION.join(".");
   if (version === undefined) {
     throw new DnbError(`${tailscale} version did not print a version, and a keyless join needs ${minimum} or later`, {

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  buildDirCandidates,
-  effectiveBuildDir,
-  mountOf,
-  parseDfAvailable,
-  parseDfTable,
-  pathAndAncestors,
-} from "../../lib/nix/build_dir.ts";
+import { buildDirCandidates, effectiveBuildDir, mountOf, pathAndAncestors } from "../../lib/nix/build_dir.ts";
+import { parseDfAvailable, parseDfTable } from "../../lib/core/disk.ts";
 
 const GiB = 2 ** 30;
 
