@@ -63,39 +63,8 @@ function helpFooter(): string {
     "Exit codes: 0 success, 1 operational failure, 2 invalid input.\n";
 }
 
-function buildProgram(ctx: Context, select: (selected: Selected) => void): Command {
-  const program = new Command("dnb")
-    .description("Distributed Nix builds: turn CI runners into an ephemeral Nix build farm over Tailscale.")
-    .version(VERSION, "--version", "print the version")
-    .helpOption("-h, --help", "show this help")
-    .addHelpText("after", helpFooter())
-    // Root options only before a command: `stop --state-dir x` is stop's own option.
-    .enablePositionalOptions()
-    // Stray words are reported by name below, which commander's message does not do.
-    .allowExcessArguments(true)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => ctx.out(text),
-      writeErr: (text) => ctx.out(text),
-      // Errors become one `dnb: …` line in runCli.
-      outputError: () => {},
-    });
-  for (const option of ROLE_OPTIONS) {
-    program.addOption(
-      new Option("value" in option ? `${option.flag} ${option.value}` : option.flag, option.description),
-    );
-  }
-  program.action(() => {
-    refuseOperands(program.args);
-    const values = program.opts() as Record<string, string | boolean | undefined>;
-    const flags: Partial<Record<RoleFlag, string | boolean>> = {};
-    for (const option of ROLE_OPTIONS) {
-      const value = values[attributeName(option.flag)];
-      if (value !== undefined) flags[option.flag] = value;
-    }
-    select({ command: "role", flags });
-  });
-
+/** stop, post, watchdog, status and doctor, each with its own few options. */
+function addCommands(program: Command, select: (selected: Selected) => void): void {
   // A literal, so extra-typings can type `options.stateDir`.
   const stateDirFlag = "--state-dir <path>" as const satisfies `${typeof STATE_DIR_OPTION.flag} ${string}`;
   for (
@@ -134,6 +103,42 @@ function buildProgram(ctx: Context, select: (selected: Selected) => void): Comma
         json: options.json ?? false,
       });
     });
+}
+
+function buildProgram(ctx: Context, select: (selected: Selected) => void): Command {
+  const program = new Command("dnb")
+    .description("Distributed Nix builds: turn CI runners into an ephemeral Nix build farm over Tailscale.")
+    .version(VERSION, "--version", "print the version")
+    .helpOption("-h, --help", "show this help")
+    .addHelpText("after", helpFooter())
+    // Root options only before a command: `stop --state-dir x` is stop's own option.
+    .enablePositionalOptions()
+    // Stray words are reported by name below, which commander's message does not do.
+    .allowExcessArguments(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.out(text),
+      writeErr: (text) => ctx.out(text),
+      // Errors become one `dnb: …` line in runCli.
+      outputError: () => {},
+    });
+  for (const option of ROLE_OPTIONS) {
+    program.addOption(
+      new Option("value" in option ? `${option.flag} ${option.value}` : option.flag, option.description),
+    );
+  }
+  program.action(() => {
+    refuseOperands(program.args);
+    const values = program.opts() as Record<string, string | boolean | undefined>;
+    const flags: Partial<Record<RoleFlag, string | boolean>> = {};
+    for (const option of ROLE_OPTIONS) {
+      const value = values[attributeName(option.flag)];
+      if (value !== undefined) flags[option.flag] = value;
+    }
+    select({ command: "role", flags });
+  });
+
+  addCommands(program, select);
   for (const sub of program.commands) {
     sub.exitOverride().configureOutput({ writeOut: (text) => ctx.out(text), outputError: () => {} });
   }

@@ -8,9 +8,10 @@ import { releaseBuilder } from "../farm/release.ts";
 import { leaveTailnet, readSession } from "../tailnet/session.ts";
 import { usageMarkdown, usageRows, usageText, usageTotals } from "../report/usage.ts";
 import { writeSummary } from "../core/actions.ts";
-import { stopWatchdog, watchdogPid, watchdogRunning } from "../farm/watchdog.ts";
+
 import { restartNixDaemon } from "../nix/apply.ts";
 import { statePath } from "../core/state_dir.ts";
+import { stopWatchdog, watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
 
 /**
  * `dnb stop` (and `stop-nix-builders`): stop the watchdog, tell every claimed builder it is done,

@@ -3,20 +3,22 @@ import type { FarmSettings } from "./cluster.ts";
 import type { Context } from "../core/context.ts";
 import type { Candidate } from "../tailnet/discovery.ts";
 import { protocolMismatch } from "../nix/daemon_protocol.ts";
-import { pingStore } from "./configure.ts";
+import { parseStorePing, queryStore, type StorePing } from "../nix/daemon.ts";
+import { storeUri } from "../nix/machines_file.ts";
+import { failureLine, succeeded } from "../core/exec.ts";
 import { type Member } from "./cluster.ts";
 import { statePath } from "../core/state_dir.ts";
 
 export type Admission =
   /** warnings: worth a line, not a refusal (a daemon protocol that differs from the coordinator's). */
-  | { readonly kind: "admitted"; readonly member: Member; readonly warnings: readonly string[] }
+  | { readonly kind: "admitted"; readonly member: Omit<Member, "readySeconds">; readonly warnings: readonly string[] }
   | { readonly kind: "retry"; readonly reason: string }
   | { readonly kind: "refused"; readonly reason: string };
 
 /**
  * Claims one builder and checks it answers as a Nix store over ssh-ng, the way Nix will connect,
  * and trusts the ssh user (else it could not build input-addressed derivations sent to it).
- * dnb's own ssh config must already hold the candidate (writeSshState). `coordinatorNix` is this
+ * dnb's own ssh config must already hold the candidate (the Claimer writes it). `coordinatorNix` is this
  * machine's Nix version, compared with the builder's daemon protocol.
  */
 export async function admitBuilder(
@@ -33,13 +35,7 @@ export async function admitBuilder(
     claim: { coordinator: settings.hostname, at: new Date(ctx.now()).toISOString(), lease: settings.leaseSeconds },
   });
   if (!outcome.ok) return { kind: outcome.retry ? "retry" : "refused", reason: outcome.reason };
-  const member: Member = {
-    alias: candidate.alias,
-    address: candidate.node.ipv4,
-    hostKeys,
-    info: outcome.info,
-    readySeconds: 0,
-  };
+  const member = { alias: candidate.alias, address: candidate.node.ipv4, hostKeys, info: outcome.info };
   const ping = await pingStore(settings, ctx, member);
   if (!ping.ok) return { kind: "refused", reason: `it does not answer as a Nix store over ssh-ng (${ping.reason})` };
   // Nix before 2.15, on either side, prints no Trusted line: trust is then unknown and not held against it.
@@ -55,4 +51,27 @@ export async function admitBuilder(
     ? undefined
     : protocolMismatch(candidate.alias, ping.version ?? outcome.info.nixVersion, coordinatorNix);
   return { kind: "admitted", member, warnings: mismatch === undefined ? [] : [mismatch] };
+}
+
+/**
+ * Asks a builder, as root and over the same ssh entries Nix will use, whether it answers as a Nix
+ * store over ssh-ng, and what it says about itself (its daemon's version, whether it trusts us).
+ * NIX_SSHOPTS points ssh at dnb's own config, so this runs before any system file changes.
+ */
+async function pingStore(
+  settings: FarmSettings,
+  ctx: Context,
+  member: Pick<Member, "alias" | "info">,
+): Promise<{ ok: boolean; reason: string } & StorePing> {
+  const result = await queryStore(ctx.runner, {
+    storeUri: storeUri({ sshUser: settings.sshUser, alias: member.alias, nixDaemon: member.info.nixDaemon }),
+    env: { ...ctx.env, NIX_SSHOPTS: `-F ${statePath(settings.stateDir, "sshConfig")}` } as Record<string, string>,
+    timeoutMs: 60_000,
+  });
+  // Nix prints these as notices on stderr; stdout is read too in case a version moves them.
+  return {
+    ok: succeeded(result),
+    reason: failureLine(result),
+    ...parseStorePing(`${result.stderr}\n${result.stdout}`),
+  };
 }

@@ -1,6 +1,5 @@
 import { type BuilderInfo, parseBuilderInfo } from "../protocol/builder_info.ts";
 import type { Context } from "../core/context.ts";
-import { parseHostKey } from "../ssh/host_keys.ts";
 import { claimArgv } from "../protocol/scripts.ts";
 import { succeeded } from "../core/exec.ts";
 
@@ -47,16 +46,4 @@ export async function claimBuilder(
   const parsed = parseBuilderInfo(result.stdout);
   if (parsed.info === undefined) return { ok: false, retry: false, reason: `it sent an invalid ${parsed.problem}` };
   return { ok: true, info: parsed.info };
-}
-
-/** Host keys of a plain-OpenSSH builder, fetched over the tailnet (WireGuard already authenticates the peer). */
-export async function scanHostKeys(ctx: Context, address: string): Promise<string[]> {
-  const result = await ctx.runner.run({
-    argv: ["ssh-keyscan", "-T", "5", "-t", "ed25519,ecdsa,rsa", address],
-    timeoutMs: 15_000,
-  });
-  return result.stdout.split("\n")
-    .filter((line) => line.startsWith(`${address} `))
-    .map((line) => parseHostKey(line.slice(address.length + 1)))
-    .filter((key): key is string => key !== undefined);
 }

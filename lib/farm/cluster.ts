@@ -41,11 +41,28 @@ export type FarmSettings = Pick<
   | "probeConcurrency"
 >;
 
+/** The settings the farm record keeps, from the coordinator's configuration. */
+export function farmSettings(config: FarmSettings): FarmSettings {
+  return {
+    hostname: config.hostname,
+    stateDir: config.stateDir,
+    sshUser: config.sshUser,
+    sshKey: config.sshKey,
+    jobsPerCore: config.jobsPerCore,
+    leaseSeconds: config.leaseSeconds,
+    builderStateDir: config.builderStateDir,
+    extraNixConfig: config.extraNixConfig,
+    probeConcurrency: config.probeConcurrency,
+  };
+}
+
 /** The coordinator's record of its farm (`<state>/cluster.json`), kept up to date by the watchdog. */
 export interface Cluster {
   readonly version: 1;
   readonly settings: FarmSettings;
   readonly wanted: Wanted;
+  /** When the coordinator started looking for builders: late joiners' ready times count from here. */
+  readonly startedAt?: string;
   readonly readyAt: string;
   readonly builders: readonly ClusterMember[];
 }

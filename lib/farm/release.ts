@@ -1,4 +1,6 @@
-import type { FarmSettings } from "./cluster.ts";
+import type { FarmSettings, Member } from "./cluster.ts";
+import { describeRestore, restoreSystemFiles } from "../core/files.ts";
+import { say } from "../core/log.ts";
 import type { Context } from "../core/context.ts";
 import { DONE_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
@@ -28,4 +30,23 @@ export async function releaseBuilder(
     if (attempt < DONE_ATTEMPTS) await ctx.sleep(1000);
   }
   return { released: false };
+}
+
+/** A coordinator that fails half-way leaves nothing behind: builders it claimed are released, files put back. */
+export async function releaseAndRestore(
+  ctx: Context,
+  settings: FarmSettings,
+  claimed: readonly Member[],
+): Promise<void> {
+  const released = await Promise.all(claimed.map((member) => signalDone(ctx, settings, member.alias)));
+  const restore = restoreSystemFiles(settings.stateDir);
+  if (claimed.length > 0) {
+    say(
+      ctx,
+      `released ${
+        claimed.filter((_, index) => released[index]).map((member) => member.alias).join(", ") || "no builder"
+      }`,
+    );
+  }
+  if (restore.restored.length + restore.removed.length > 0) say(ctx, describeRestore(restore));
 }

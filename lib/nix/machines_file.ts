@@ -31,6 +31,11 @@ function assertField(name: string, value: string): string {
   return value;
 }
 
+/** `ssh-ng://<user>@<alias>?remote-program=<nix-daemon>`: how Nix reaches the builder's store. */
+export function storeUri(entry: Pick<MachineEntry, "sshUser" | "alias" | "nixDaemon">): string {
+  return `ssh-ng://${entry.sshUser}@${entry.alias}?remote-program=${entry.nixDaemon}`;
+}
+
 /**
  * `ssh-ng://<user>@<alias>?remote-program=<nix-daemon> <systems> <key|-> <maxJobs> <speedFactor> <features|-> <mandatory|-> <base64 host key>`
  * maxJobs = cores × jobs per core; speedFactor = cores, so Nix prefers the bigger builder.
@@ -39,7 +44,7 @@ export function machinesLine(entry: MachineEntry): string {
   if (entry.systems.length === 0) throw new Error(`machines line: ${entry.alias} has no system`);
   if (!Number.isInteger(entry.cores) || entry.cores < 1) throw new Error(`machines line: ${entry.alias} has no cores`);
   const fields = [
-    `ssh-ng://${entry.sshUser}@${entry.alias}?remote-program=${entry.nixDaemon}`,
+    storeUri(entry),
     list(entry.systems),
     entry.sshKey ?? "-",
     String(entry.cores * entry.jobsPerCore),

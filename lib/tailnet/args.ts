@@ -1,5 +1,6 @@
-import type { AuthKey, Config } from "../config/config.ts";
+import type { Config } from "../config/config.ts";
 import { statePath } from "../core/state_dir.ts";
+import { type AuthKey } from "../config/credentials.ts";
 
 /** Where a system tailscaled listens (tailscale-cli.md §3.1). */
 export function systemTailscaledSocket(os: string): string {

@@ -1,8 +1,6 @@
-import { dirname } from "node:path";
 import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
-import { findOnPath } from "../core/path_lookup.ts";
 import { readIfExists, removeIfPresent, writeFileAtomic } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 import { parseStatus, type TailnetStatus } from "./status.ts";
@@ -21,16 +19,9 @@ import {
 import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
 import { requireKeylessSupport } from "./version.ts";
 import { maskInLogs } from "../core/actions.ts";
-import {
-  goInstallTailscale,
-  installTailscale,
-  TAILSCALE_DOWNLOADS,
-  TAILSCALE_SHA256,
-  TAILSCALE_VERSION,
-  tailscaleArch,
-} from "./install.ts";
 import { succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
+import { locateTailscale, type TailscalePrograms } from "./locate.ts";
 
 /** How this run reaches the tailnet, saved so teardown knows what (not) to undo. */
 export interface TailnetSession {
@@ -50,60 +41,6 @@ export function readSession(stateDir: string): TailnetSession | undefined {
 /** Nix's profile folders, so Tailscale SSH sessions on macOS find nix-daemon and friends. */
 const MACOS_SSH_PATH =
   "/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-
-async function locateTailscale(config: Config, ctx: Context): Promise<{ tailscale: string; tailscaled: string }> {
-  const path = ctx.env.PATH ?? "";
-  if (config.tailscaleBin !== undefined) {
-    const sibling = `${dirname(config.tailscaleBin)}/tailscaled`;
-    return {
-      tailscale: config.tailscaleBin,
-      tailscaled: ctx.fileExists(sibling) ? sibling : findOnPath("tailscaled", path) ?? sibling,
-    };
-  }
-  const tailscale = findOnPath("tailscale", path);
-  const tailscaled = findOnPath("tailscaled", path);
-  if (tailscale !== undefined && (tailscaled !== undefined || config.tailscale === "existing")) {
-    return { tailscale, tailscaled: tailscaled ?? "tailscaled" };
-  }
-  if (config.tailscale === "existing") {
-    throw new DnbError("tailscale is not installed and --tailscale is existing", { hint: "install Tailscale first" });
-  }
-  if (ctx.platform.os === "darwin") {
-    const go = findOnPath("go", path);
-    if (go === undefined) {
-      throw new DnbError("Tailscale is not installed, and Go, which dnb builds it with on macOS, is missing", {
-        hint: "GitHub's macOS runners have Go; elsewhere install Tailscale and pass --tailscale-bin, or install Go",
-      });
-    }
-    say(ctx, `building tailscale ${TAILSCALE_VERSION} from its Go module (verified by Go's checksum database)`);
-    return await goInstallTailscale(
-      {
-        go,
-        version: TAILSCALE_VERSION,
-        destination: statePath(config.stateDir, "tailscaleBin"),
-        workDir: statePath(config.stateDir, "tailscaleBuild"),
-        timeoutMs: 900_000,
-      },
-      ctx.env,
-      ctx.runner,
-      ctx.redactor,
-    );
-  }
-  const arch = tailscaleArch(ctx.platform.arch);
-  say(ctx, `installing tailscale ${TAILSCALE_VERSION} (${arch}, sha256 pinned)`);
-  return await installTailscale(
-    {
-      baseUrl: TAILSCALE_DOWNLOADS,
-      version: TAILSCALE_VERSION,
-      arch,
-      sha256: TAILSCALE_SHA256[arch]!,
-      destination: statePath(config.stateDir, "tailscaleBin"),
-      timeoutMs: 120_000,
-    },
-    ctx.runner,
-    ctx.redactor,
-  );
-}
 
 /** `tailscale status --json`, or undefined when no daemon answers. */
 export async function tailnetStatus(ctx: Context, bin: string, socket?: string): Promise<TailnetStatus | undefined> {
@@ -206,7 +143,7 @@ async function logInWithRetries(
 export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): Promise<TailnetSession> {
   const deadline = ctx.now() + config.joinTimeoutSeconds * 1000;
   // Tailscale is located (or installed) only when it is used: a run without credentials stops first.
-  let programs: Awaited<ReturnType<typeof locateTailscale>> | undefined;
+  let programs: TailscalePrograms | undefined;
   // Only ask a system daemon that has a socket: every status call is a process to start.
   if (
     config.tailscale === "existing" ||

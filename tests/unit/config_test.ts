@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { type ConfigSources, loadConfig, loadStateDir } from "../../lib/config/config.ts";
+import { loadConfig, loadStateDir } from "../../lib/config/config.ts";
 import { InputError } from "../../lib/core/errors.ts";
+import { type ConfigSources } from "../../lib/config/inputs.ts";
 
 function sources(
   flags: ConfigSources["flags"],

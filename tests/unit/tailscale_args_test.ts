@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AuthKey } from "../../lib/config/config.ts";
+
 import {
   authKeyForUp,
   tailscaledArgv,
@@ -7,6 +7,7 @@ import {
   tailscaleStatusArgv,
   tailscaleUpArgv,
 } from "../../lib/tailnet/args.ts";
+import { type AuthKey } from "../../lib/config/credentials.ts";
 
 const key = (value: string): AuthKey => ({
   value,
