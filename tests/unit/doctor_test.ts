@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
-import { parseTrustedUsers } from "../../lib/report/doctor_checks.ts";
+import { parseTrustedUsers } from "../../lib/report/doctor_nix.ts";
 import { parseDfAvailable } from "../../lib/nix/build_dir.ts";
 import type { MachineFacts } from "../../lib/core/facts.ts";
 import { BARE_MACHINE, type TestContext, testContext } from "../support/context.ts";
