@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { runRole } from "./commands/role.ts";
 import { runDoctor } from "./commands/doctor.ts";
-import { runPost, runStatus, runStop } from "./commands/stop.ts";
+import { runPost } from "./commands/post.ts";
+import { runStatus } from "./commands/status.ts";
+import { runStop } from "./commands/stop.ts";
 import { runWatchdog } from "./farm/watchdog.ts";
 import { loadDoctorOptions, loadStateDir } from "./config/config.ts";
 import type { Context } from "./core/context.ts";

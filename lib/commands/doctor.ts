@@ -1,22 +1,20 @@
 /**
  * `dnb doctor`: gathers facts about this machine (through the runner and the context, changing
- * nothing) and prints what lib/doctor_checks.ts makes of them.
+ * nothing) and prints what lib/report/doctor_checks.ts makes of them.
  */
 import type { Context } from "../core/context.ts";
-import {
-  doctorChecks,
-  type DoctorFacts,
-  doctorReport,
-  doctorText,
-  type KvmFacts,
-  type NixFacts,
-  overallStatus,
-  parseTrustedUsers,
-  type Privilege,
-  type TailnetAnswer,
-  type TailscaleFacts,
-  type TrustFacts,
-} from "../report/doctor_checks.ts";
+import { doctorChecks, doctorReport, doctorText, overallStatus } from "../report/doctor_checks.ts";
+import type {
+  DiskFacts,
+  DoctorFacts,
+  KvmFacts,
+  NixFacts,
+  Privilege,
+  TailnetAnswer,
+  TailscaleFacts,
+  TrustFacts,
+} from "../report/doctor_facts.ts";
+import { parseTrustedUsers } from "../report/doctor_nix.ts";
 import { EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
 import type { CommandResult } from "../core/exec.ts";
 import type { MachineFacts } from "../core/facts.ts";
@@ -75,12 +73,13 @@ async function nixFacts(ctx: Context, machine: MachineFacts): Promise<{ nix: Nix
   } catch (error) {
     versionProblem = (error as Error).message;
   }
-  const daemon: NixFacts["daemon"] = ping === undefined
-    ? { state: "none" }
-    : succeeded(ping)
-    ? { state: "answers" }
-    : { state: "silent", problem: problemOf(ping) };
-  return { nix: { path, version: parsedVersion, versionProblem, daemon }, configJson };
+  return { nix: { path, version: parsedVersion, versionProblem, daemon: daemonState(ping) }, configJson };
+}
+
+/** The daemon from its answer to a store query; no query: no socket. */
+function daemonState(ping: CommandResult | undefined): NixFacts["daemon"] {
+  if (ping === undefined) return { state: "none" };
+  return succeeded(ping) ? { state: "answers" } : { state: "silent", problem: problemOf(ping) };
 }
 
 async function trustFacts(ctx: Context, configJson: string | undefined, sshUser?: string): Promise<TrustFacts> {
@@ -114,16 +113,12 @@ async function kvmFacts(ctx: Context): Promise<KvmFacts> {
   return { exists: true, openProblem: succeeded(open) ? undefined : problemOf(open), mode };
 }
 
-async function diskFacts(ctx: Context): Promise<DoctorFacts["disk"]> {
+async function diskFacts(ctx: Context): Promise<DiskFacts> {
   const path = ctx.fileExists("/nix") ? "/nix" : "/";
   const df = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 10_000 });
-  const availableBytes = succeeded(df) ? parseDfAvailable(df.stdout) : undefined;
-  const availableKiB = availableBytes === undefined ? undefined : availableBytes / 1024;
-  return {
-    path,
-    availableKiB,
-    problem: availableKiB !== undefined ? undefined : succeeded(df) ? "unreadable df output" : problemOf(df),
-  };
+  if (!succeeded(df)) return { path, problem: problemOf(df) };
+  const availableBytes = parseDfAvailable(df.stdout);
+  return availableBytes === undefined ? { path, problem: "unreadable df output" } : { path, availableBytes };
 }
 
 function sessionOf(stateDir: string): TailnetSession | undefined {

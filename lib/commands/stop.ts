@@ -1,17 +1,20 @@
-import { type Cluster, readCluster, writeCluster } from "../farm/cluster.ts";
+import { readCluster, writeCluster } from "../farm/cluster.ts";
+import { statePath } from "../core/state_dir.ts";
 import type { Context } from "../core/context.ts";
-import { DnbError, EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
+import { DnbError, EXIT_OK } from "../core/errors.ts";
 import { describeRestore, readIfExists, restoreSystemFiles, writeFileAtomic } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 
 import { releaseBuilder } from "../farm/release.ts";
-import { leaveTailnet, readSession } from "../tailnet/session.ts";
-import { usageMarkdown, usageRows, usageText, usageTotals } from "../report/usage.ts";
-import { writeSummary } from "../core/actions.ts";
-
+import { usageRows, usageText, usageTotals } from "../report/usage.ts";
+import { stopWatchdog } from "../farm/lifecycle.ts";
 import { restartNixDaemon } from "../nix/apply.ts";
-import { statePath } from "../core/state_dir.ts";
-import { stopWatchdog, watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
+
+/** Stop's record that it ran; undefined when it has not. */
+export function readStopped(stateDir: string): { readonly at: string } | undefined {
+  const stopped = readIfExists(statePath(stateDir, "stopped"));
+  return stopped === undefined ? undefined : JSON.parse(stopped);
+}
 
 /**
  * `dnb stop` (and `stop-nix-builders`): stop the watchdog, tell every claimed builder it is done,
@@ -19,17 +22,19 @@ import { stopWatchdog, watchdogPid, watchdogRunning } from "../farm/lifecycle.ts
  * and does nothing.
  */
 export async function runStop(stateDir: string, ctx: Context): Promise<number> {
-  const cluster = readCluster(stateDir);
-  if (cluster === undefined) {
+  if (readCluster(stateDir) === undefined) {
     say(ctx, `stop: nothing to do: no coordinator state in ${stateDir}`);
     return EXIT_OK;
   }
-  const stopped = readIfExists(statePath(stateDir, "stopped"));
+  const stopped = readStopped(stateDir);
   if (stopped !== undefined) {
-    say(ctx, `stop: already stopped at ${(JSON.parse(stopped) as { at: string }).at}; nothing to do`);
+    say(ctx, `stop: already stopped at ${stopped.at}; nothing to do`);
     return EXIT_OK;
   }
   if (await stopWatchdog(stateDir)) say(ctx, "stop: watchdog stopped");
+  // Read after the watchdog has gone: a late joiner it claimed on its way out is on record now.
+  const cluster = readCluster(stateDir);
+  if (cluster === undefined) return EXIT_OK;
   const ready = cluster.builders.filter((member) => member.state === "ready");
   const releases = new Map(
     await Promise.all(
@@ -62,99 +67,6 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
     throw new DnbError(`stop: could not reach ${unreachable.join(", ")}`, {
       hint: `its lease ends it within ${cluster.settings.leaseSeconds}s`,
     });
-  }
-  return EXIT_OK;
-}
-
-/**
- * `dnb post`, the action's post step on success, failure and cancel: stop if it has not run, then
- * log out a node dnb logged in. Teardown hiccups are warnings; it always exits 0.
- */
-export async function runPost(stateDir: string, ctx: Context): Promise<number> {
-  if (readCluster(stateDir) !== undefined && readIfExists(statePath(stateDir, "stopped")) === undefined) {
-    try {
-      await runStop(stateDir, ctx);
-    } catch (error) {
-      warn(ctx, `post: ${(error as Error).message}`);
-    }
-  } else {
-    say(ctx, readCluster(stateDir) ? "post: stop already ran" : `post: no coordinator state in ${stateDir}`);
-    // A builder killed before it could clean up (its udev rule, its build-dir block) is tidied here.
-    const restore = restoreSystemFiles(stateDir);
-    if (restore.restored.length + restore.removed.length > 0) say(ctx, `post: ${describeRestore(restore)}`);
-  }
-  const session = readSession(stateDir);
-  if (session === undefined) {
-    say(ctx, "post: no tailnet session of dnb's here");
-  } else if (!session.ours) {
-    say(ctx, "post: the tailnet node was not started by dnb; left as it is");
-  } else {
-    await leaveTailnet(session, ctx, stateDir);
-    say(ctx, "post: logged this node out of the tailnet");
-  }
-  // The end of the job: the step summary gets the farm's utilization, final readings included.
-  const cluster = readCluster(stateDir);
-  if (cluster !== undefined) {
-    const rows = usageRows(cluster.builders);
-    writeSummary(ctx, usageMarkdown(rows, usageTotals(rows)));
-  }
-  return EXIT_OK;
-}
-
-/** The versioned shape of `dnb status --json` (documented in the README). */
-export function statusReport(stateDir: string, cluster: Cluster | undefined) {
-  const stopped = readIfExists(statePath(stateDir, "stopped"));
-  const usage = usageRows(cluster?.builders ?? []);
-  return {
-    version: 1,
-    stateDir,
-    coordinator: cluster?.settings.hostname ?? null,
-    readyAt: cluster?.readyAt ?? null,
-    stoppedAt: stopped === undefined ? null : (JSON.parse(stopped) as { at: string }).at,
-    leaseSeconds: cluster?.settings.leaseSeconds ?? null,
-    watchdog: { pid: watchdogPid(stateDir) ?? null, running: watchdogRunning(stateDir) },
-    builders: (cluster?.builders ?? []).map((member, index) => ({
-      name: member.alias,
-      address: member.address,
-      systems: member.info.systems,
-      cores: member.info.cores,
-      maxJobs: member.info.cores * (cluster?.settings.jobsPerCore ?? 1),
-      features: member.info.features,
-      claimedAt: member.claimedAt,
-      lastHeartbeat: member.lastHeartbeat,
-      state: member.state,
-      usage: usage[index]!.usage,
-    })),
-    utilization: usageTotals(usage),
-  };
-}
-
-/** `dnb status [--json]`: what the coordinator knows; exit 1 when there is no coordinator state. */
-export function runStatus(stateDir: string, json: boolean, ctx: Context): number {
-  const cluster = readCluster(stateDir);
-  const report = statusReport(stateDir, cluster);
-  if (json) ctx.out(JSON.stringify(report, null, 2) + "\n");
-  if (cluster === undefined) {
-    ctx.err(`dnb status: no coordinator state in ${stateDir}`);
-    return EXIT_FAILURE;
-  }
-  if (!json) {
-    const lines = [
-      `coordinator ${report.coordinator}, ready at ${report.readyAt}, lease ${report.leaseSeconds}s, watchdog ${
-        report.watchdog.running ? `running (pid ${report.watchdog.pid})` : "not running"
-      }${report.stoppedAt ? `, stopped at ${report.stoppedAt}` : ""}`,
-      ...report.builders.map((builder) =>
-        `${builder.name.padEnd(24)} ${builder.state.padEnd(6)} ${builder.address.padEnd(16)} ${
-          builder.systems.join(",")
-        } ` +
-        `${builder.cores} cores, ${builder.maxJobs} jobs, features ${builder.features.join(",") || "-"}, ` +
-        `last heartbeat ${builder.lastHeartbeat}`
-      ),
-      "",
-      "utilization, as each builder saw it:",
-      ...usageText(report.builders, report.utilization),
-    ];
-    ctx.out(lines.join("\n") + "\n");
   }
   return EXIT_OK;
 }

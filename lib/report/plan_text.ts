@@ -1,5 +1,5 @@
 import { displayArgv } from "../core/exec.ts";
-import type { Plan } from "./plan.ts";
+import type { Plan } from "./plan_step.ts";
 
 /** The plan as --dry-run prints it: numbered steps, `$ argv` for commands, each file's content indented. */
 export function renderPlan(plan: Plan, version: string): string {

@@ -1,35 +1,11 @@
-import type { BuilderInfo } from "../protocol/builder_info.ts";
-import { type Member } from "../farm/cluster.ts";
+/** The coordinator's step summary (a table of builders and a diagram of the farm) and its step outputs. */
+import { freeText } from "../core/units.ts";
+import { builderFacts, type BuilderRow, tenths } from "./builder_row.ts";
 
-/** One row per builder for the step summary and the outputs. */
-export interface BuilderRow {
-  readonly name: string;
-  readonly address: string;
-  readonly systems: readonly string[];
-  readonly cores: number;
-  readonly maxJobs: number;
-  readonly features: readonly string[];
-  readonly readySeconds: number;
-  /** How the coordinator reaches it: direct, relayed (DERP iad) or unknown. */
-  readonly link: string;
-  /** Where the builder's builds put their temporary folders, and free bytes there and in /nix. */
-  readonly buildDir?: string;
-  readonly buildDirFreeBytes?: number;
-  readonly storeFreeBytes?: number;
-}
-
-/** `68.2 GiB free`, or that it is not known. */
-export function freeText(bytes: number | undefined): string {
-  return bytes === undefined ? "free space unknown" : `${(bytes / 2 ** 30).toFixed(1)} GiB free`;
-}
-
-/** `builds in /mnt/dnb-build (68.2 GiB free), /nix 20.1 GiB free` for a ready line; empty when the builder did not say. */
-export function diskText(info: Pick<BuilderInfo, "disk">): string {
-  if (info.disk === undefined) return "";
-  return `builds in ${info.disk.buildDir} (${freeText(info.disk.buildDirFreeBytes)}), /nix ${
-    freeText(info.disk.storeFreeBytes)
-  }`;
-}
+// lib/commands/builder.ts and coordinator.ts import these from here; they live with the row and in core/units.ts.
+export { builderRows } from "./builder_row.ts";
+export { diskText } from "./ready_line.ts";
+export { freeText };
 
 /** A table cell: `68.2 GiB free in /mnt/dnb-build, /nix 20.1 GiB free`. */
 function diskCell(row: BuilderRow): string {
@@ -37,26 +13,11 @@ function diskCell(row: BuilderRow): string {
   return `${freeText(row.buildDirFreeBytes)} in ${row.buildDir}, /nix ${freeText(row.storeFreeBytes)}`;
 }
 
-export function builderRows(
-  members: readonly Member[],
-  jobsPerCore: number,
-  links: ReadonlyMap<string, string> = new Map(),
-): BuilderRow[] {
-  return members.map((member) => ({
-    name: member.alias,
-    address: member.address,
-    systems: member.info.systems,
-    cores: member.info.cores,
-    maxJobs: member.info.cores * jobsPerCore,
-    features: member.info.features,
-    readySeconds: Number(member.readySeconds.toFixed(1)),
-    link: links.get(member.alias) ?? "unknown",
-    ...(member.info.disk && {
-      buildDir: member.info.disk.buildDir,
-      buildDirFreeBytes: member.info.disk.buildDirFreeBytes,
-      storeFreeBytes: member.info.disk.storeFreeBytes,
-    }),
-  }));
+/** A builder's line of the step summary's table. */
+export function summaryRow(row: BuilderRow): string {
+  return `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
+    row.features.join(", ") || "-"
+  } | ${row.link} | ${diskCell(row)} | ${tenths(row.readySeconds).toFixed(1)} s |`;
 }
 
 /** Mermaid ids must be plain words; hostnames may hold hyphens. */
@@ -71,11 +32,7 @@ export function farmSummary(coordinator: string, rows: readonly BuilderRow[], re
     "",
     "| builder | address | systems | cores | max jobs | features | link | free for builds | ready after |",
     "|---|---|---|---:|---:|---|---|---|---:|",
-    ...rows.map((row) =>
-      `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
-        row.features.join(", ") || "-"
-      } | ${row.link} | ${diskCell(row)} | ${row.readySeconds.toFixed(1)} s |`
-    ),
+    ...rows.map(summaryRow),
     "",
     "```mermaid",
     "graph LR",
@@ -91,6 +48,20 @@ export function farmSummary(coordinator: string, rows: readonly BuilderRow[], re
   return lines.join("\n");
 }
 
+/** A builder in the `builders` output (documented in the README): the row, ready time to the tenth of a second. */
+export function outputBuilder(row: BuilderRow) {
+  return {
+    ...builderFacts(row),
+    readySeconds: tenths(row.readySeconds),
+    link: row.link,
+    ...(row.buildDir !== undefined && {
+      buildDir: row.buildDir,
+      buildDirFreeBytes: row.buildDirFreeBytes,
+      storeFreeBytes: row.storeFreeBytes,
+    }),
+  };
+}
+
 /** Step outputs of a coordinator. */
 export function coordinatorOutputs(
   hostname: string,
@@ -99,7 +70,7 @@ export function coordinatorOutputs(
   readySeconds: number,
 ): Record<string, string> {
   return {
-    builders: JSON.stringify(rows),
+    builders: JSON.stringify(rows.map(outputBuilder)),
     systems: [...new Set(rows.flatMap((row) => row.systems))].sort().join(","),
     machines,
     ready_seconds: readySeconds.toFixed(1),

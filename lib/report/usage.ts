@@ -29,23 +29,26 @@ function percent(busySeconds: number, claimedSeconds: number): number {
   return claimedSeconds > 0 ? round(Math.min(100, (busySeconds / claimedSeconds) * 100), 1) : 0;
 }
 
+/** A builder's latest reading as the views show it; `usage: null` when it never sent one. */
+export function usageRow(member: ClusterMember): UsageRow {
+  const usage = member.usage;
+  if (usage === undefined) return { name: member.alias, usage: null };
+  // Rounded as busy time is, so a row and the farm's totals agree.
+  const claimedSeconds = round(Math.max(0, (Date.parse(usage.at) - Date.parse(usage.claimedAt)) / 1000), 1);
+  return {
+    name: member.alias,
+    usage: {
+      derivations: usage.derivations,
+      busySeconds: usage.busySeconds,
+      claimedSeconds,
+      utilizationPercent: percent(usage.busySeconds, claimedSeconds),
+      at: usage.at,
+    },
+  };
+}
+
 export function usageRows(members: readonly ClusterMember[]): UsageRow[] {
-  return members.map((member) => {
-    const usage = member.usage;
-    if (usage === undefined) return { name: member.alias, usage: null };
-    // Rounded as busy time is, so a row and the farm's totals agree.
-    const claimedSeconds = round(Math.max(0, (Date.parse(usage.at) - Date.parse(usage.claimedAt)) / 1000), 1);
-    return {
-      name: member.alias,
-      usage: {
-        derivations: usage.derivations,
-        busySeconds: usage.busySeconds,
-        claimedSeconds,
-        utilizationPercent: percent(usage.busySeconds, claimedSeconds),
-        at: usage.at,
-      },
-    };
-  });
+  return members.map(usageRow);
 }
 
 export function usageTotals(rows: readonly UsageRow[]): UsageTotals {

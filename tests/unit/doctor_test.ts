@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
-import { parseTrustedUsers } from "../../lib/report/doctor_checks.ts";
-
+import { parseTrustedUsers } from "../../lib/report/doctor_nix.ts";
+import { parseDfAvailable } from "../../lib/core/disk.ts";
 import type { MachineFacts } from "../../lib/core/facts.ts";
 import { BARE_MACHINE, type TestContext, testContext } from "../support/context.ts";
 import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
 import { fromFileUrl } from "../support/paths.ts";
-import { parseDfAvailable } from "../../lib/core/disk.ts";
 
 const NIX = "/nix/var/nix/profiles/default/bin/nix";
 const TAILSCALE = "/usr/bin/tailscale";

@@ -1,0 +1,29 @@
+import { readCluster } from "../farm/cluster.ts";
+import type { Context } from "../core/context.ts";
+import { EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
+import { watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
+import { type FarmStatus, statusReport, statusText } from "../report/status.ts";
+import { readStopped } from "./stop.ts";
+
+function farmStatus(stateDir: string): FarmStatus {
+  const cluster = readCluster(stateDir);
+  const stopped = readStopped(stateDir);
+  return {
+    stateDir,
+    cluster,
+    stoppedAt: stopped === undefined ? null : stopped.at,
+    watchdog: { pid: watchdogPid(stateDir) ?? null, running: watchdogRunning(stateDir) },
+  };
+}
+
+/** `dnb status [--json]`: what the coordinator knows; exit 1 when there is no coordinator state. */
+export function runStatus(stateDir: string, json: boolean, ctx: Context): number {
+  const status = farmStatus(stateDir);
+  if (json) ctx.out(JSON.stringify(statusReport(status), null, 2) + "\n");
+  if (status.cluster === undefined) {
+    ctx.err(`dnb status: no coordinator state in ${stateDir}`);
+    return EXIT_FAILURE;
+  }
+  if (!json) ctx.out(statusText(status));
+  return EXIT_OK;
+}
