@@ -16,7 +16,8 @@ import {
   undoBuilderChanges,
 } from "../builder/setup.ts";
 import { honestFeatures } from "../nix/features.ts";
-import { diskText, freeText } from "../report/summary.ts";
+import { diskText } from "../report/ready_line.ts";
+import { freeText, gib } from "../core/units.ts";
 import { requireRoot } from "../core/preflight.ts";
 import { ensureStateDir, type StateFile, statePath } from "../core/state_dir.ts";
 import { BUILDER_PROTOCOL_FILES } from "../protocol/scripts.ts";
@@ -29,8 +30,6 @@ const TICK_MS = 250;
 /** How often a claimed builder looks for builds; busy time has this resolution. */
 const SAMPLE_EVERY_MS = 1000;
 const STATUS_EVERY_MS = 60_000;
-
-const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 
 async function statusLine(ctx: Context, buildDir: string): Promise<string> {
   const [load] = Deno.loadavg();

@@ -19,7 +19,9 @@ import { installStopCommand, startWatchdog, stopWatchdog } from "../farm/lifecyc
 import { releaseAndRestore } from "../farm/release.ts";
 import { confirmBuilders, restartNixDaemon } from "../nix/apply.ts";
 import { localNixVersion } from "../nix/probe.ts";
-import { builderRows, coordinatorOutputs, diskText, farmSummary } from "../report/summary.ts";
+import { coordinatorOutputs, farmSummary } from "../report/summary.ts";
+import { builderRow } from "../report/builder_row.ts";
+import { readyLine } from "../report/ready_line.ts";
 import { describeLink, relayWarning } from "../tailnet/link_quality.ts";
 import { joinTailnet, NoCredentialsError, type TailnetSession, tailnetStatus } from "../tailnet/session.ts";
 
@@ -159,20 +161,14 @@ async function reportReady(
 ): Promise<void> {
   // The claims' ssh traffic has settled the path to each builder by now.
   const peers = (await tailnetStatus(ctx, session.bin, session.socket))?.peers ?? [];
-  const links = new Map<string, string>();
-  for (const member of claimed) {
+  const rows = claimed.map((member) => {
     const node = peers.find((peer) => peer.ipv4 === member.address);
-    links.set(member.alias, describeLink(node));
-    const disk = diskText(member.info);
-    say(
-      ctx,
-      `${member.alias} ${member.address} ${member.info.systems.join(",")} ${member.info.cores} cores ` +
-        `${member.info.cores * config.jobsPerCore} jobs features ${member.info.features.join(",") || "-"} ` +
-        `link ${links.get(member.alias)}, ${disk === "" ? "" : `${disk}, `}ready in ${member.readySeconds.toFixed(1)}s`,
-    );
+    const row = builderRow(member, config.jobsPerCore, describeLink(node));
+    say(ctx, readyLine(row));
     const relayed = relayWarning(member.alias, node);
     if (relayed !== undefined) warn(ctx, relayed);
-  }
+    return row;
+  });
   const systems = [...new Set(claimed.map((member) => member.info.system))].sort().join(", ");
   const readySeconds = (ctx.now() - farm.started) / 1000;
   say(
@@ -181,7 +177,6 @@ async function reportReady(
       `build with nix build --max-jobs 0 …`,
   );
   say(ctx, `watchdog ${farm.watchdog} renews leases; tear down with ${farm.stopCommand ?? "dnb stop"}`);
-  const rows = builderRows(claimed, config.jobsPerCore, links);
   writeOutputs(ctx, coordinatorOutputs(config.hostname, rows, farm.machines, readySeconds));
   writeSummary(ctx, farmSummary(config.hostname, rows, readySeconds));
 }

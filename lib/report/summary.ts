@@ -3,9 +3,6 @@ import { freeText } from "../core/units.ts";
 import { builderFacts, type BuilderRow, tenths } from "./builder_row.ts";
 
 // lib/commands/builder.ts and coordinator.ts import these from here; they live with the row and in core/units.ts.
-export { builderRows } from "./builder_row.ts";
-export { diskText } from "./ready_line.ts";
-export { freeText };
 
 /** A table cell: `68.2 GiB free in /mnt/dnb-build, /nix 20.1 GiB free`. */
 function diskCell(row: BuilderRow): string {

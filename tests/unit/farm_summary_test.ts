@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { renderOutputs } from "../../lib/core/actions.ts";
-import { coordinatorOutputs, diskText, farmSummary } from "../../lib/report/summary.ts";
+import { coordinatorOutputs, farmSummary } from "../../lib/report/summary.ts";
+import { diskText } from "../../lib/report/ready_line.ts";
 
 const rows = [
   {
