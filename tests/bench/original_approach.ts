@@ -3,10 +3,10 @@
  * named builder in turn (polling `tailscale status` every 5 s), then probe each in turn over ssh
  * (read its info, check it answers as a Nix store). It runs inside the coordinator host of a farm.
  */
-import type { Farm } from "../tests/e2e/harness/farm.ts";
-import { FARM_AUTH_KEY } from "../tests/e2e/harness/farm.ts";
-import { HOST_SSH_KEY } from "../tests/e2e/harness/dnb.ts";
-import { parseStatus } from "../lib/tailnet/status.ts";
+import type { Farm } from "../e2e/harness/farm.ts";
+import { FARM_AUTH_KEY } from "../e2e/harness/farm.ts";
+import { HOST_SSH_KEY } from "../e2e/harness/dnb.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
 
 const POLL_MS = 5000;
 const SSH = [

@@ -1,4 +1,4 @@
-/** Each benchmark adds its section to bench/results.json, with the machine it ran on. */
+/** Each benchmark adds its section to tests/bench/results.json, with the machine it ran on. */
 export function saveResults(section: string, results: unknown): void {
   const path = new URL("./results.json", import.meta.url);
   let all: Record<string, unknown> = {};

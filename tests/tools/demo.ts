@@ -3,10 +3,10 @@
  * posing as aarch64-linux), real dnb in each host, and a distributed nix-build that shows which
  * host built which derivation. Needs root on Linux; installs missing Debian packages itself.
  */
-import { createFarm, type Farm } from "../tests/e2e/harness/farm.ts";
-import { exitWithin, log, runCoordinator, startBuilder } from "../tests/e2e/harness/dnb.ts";
-import { buildRecords, probeDerivations } from "../tests/e2e/harness/nix_fixtures.ts";
-import { FARM_PACKAGES, missingPrerequisites } from "../tests/e2e/harness/prerequisites.ts";
+import { createFarm, type Farm } from "../e2e/harness/farm.ts";
+import { exitWithin, log, runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
+import { buildRecords, probeDerivations } from "../e2e/harness/nix_fixtures.ts";
+import { FARM_PACKAGES, missingPrerequisites } from "../e2e/harness/prerequisites.ts";
 
 /** A failure the demo explains in one line; thrown, so the farm is removed on the way out. */
 class DemoFailure extends Error {}
