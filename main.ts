@@ -7,7 +7,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { runCli } from "./lib/cli.ts";
 import { DenoRunner } from "./lib/core/exec.ts";
 import { gatherFacts } from "./lib/core/facts.ts";
-import { pathExists, readInputFile } from "./lib/core/files.ts";
+import { Files } from "./lib/core/files.ts";
 import { Redactor } from "./lib/core/redact.ts";
 import { DETERMINATE_LAUNCHD_PLIST, NIX_DAEMON_SOCKET } from "./lib/nix/daemon.ts";
 import { systemTailscaledSocket } from "./lib/tailnet/args.ts";
@@ -21,6 +21,8 @@ const selfCommand = fromSource
   : [Deno.execPath()];
 const encoder = new TextEncoder();
 const redactor = new Redactor();
+const files = new Files();
+const platform = { os: Deno.build.os, arch: Deno.build.arch };
 
 const code = await runCli(Deno.args, basename(Deno.execPath()), {
   runner: new DenoRunner(),
@@ -28,17 +30,39 @@ const code = await runCli(Deno.args, basename(Deno.execPath()), {
   env,
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
   err: (line) => Deno.stderr.writeSync(encoder.encode(`${line}\n`)),
-  readTextFile: readInputFile,
-  fileExists: pathExists,
+  files,
+  processes: {
+    alive: (pid) => {
+      try {
+        Deno.kill(pid, "SIGCONT");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    signal: (pid, signal) => {
+      try {
+        Deno.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    },
+  },
+  host: {
+    uid: () => Deno.uid() ?? -1,
+    cores: () => navigator.hardwareConcurrency,
+    memory: () => Deno.systemMemoryInfo(),
+    load: () => Deno.loadavg()[0] ?? 0,
+  },
   fetch: (url, init) => fetch(url, init),
   gatherFacts: () =>
-    gatherFacts(env.PATH ?? "", {
+    gatherFacts(files, platform, env.PATH ?? "", {
       nixDaemonSocket: NIX_DAEMON_SOCKET,
       determinateLaunchdPlist: DETERMINATE_LAUNCHD_PLIST,
       systemTailscaledSocket: systemTailscaledSocket(Deno.build.os),
     }),
   randomSuffix: () => crypto.randomUUID().slice(0, 6),
-  platform: { os: Deno.build.os, arch: Deno.build.arch },
+  platform,
   selfCommand,
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

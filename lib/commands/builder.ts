@@ -2,19 +2,11 @@ import type { BuilderInfo } from "../protocol/builder_info.ts";
 import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
-import { modifiedAt, readIfExists, removeIfPresent, writeFileAtomic } from "../core/files.ts";
 import { notice, say, warn } from "../core/log.ts";
 import { inGroup, writeOutputs } from "../core/actions.ts";
 import { probeNix } from "../nix/probe.ts";
 import { freeBytes } from "../core/disk.ts";
-import {
-  type BuilderChanges,
-  enableKvm,
-  kvmUsable,
-  noChanges,
-  prepareBuildDir,
-  undoBuilderChanges,
-} from "../builder/setup.ts";
+import { type BuilderChanges, noChanges, prepareBuildDir, undoBuilderChanges } from "../builder/setup.ts";
 import { honestFeatures } from "../nix/features.ts";
 import { diskText } from "../report/ready_line.ts";
 import { freeText, gib } from "../core/units.ts";
@@ -25,6 +17,7 @@ import { joinTailnet, leaveTailnet, NoCredentialsError } from "../tailnet/sessio
 import { buildDirRoots, BuildWatch, NIX_DRV_LOG_DIR } from "../builder/build_watch.ts";
 import { recordSample, startMeter, type UsageMeter, usageOf } from "../protocol/usage.ts";
 import { formatDuration } from "../report/usage.ts";
+import { enableKvm, kvmUsable } from "../builder/kvm.ts";
 
 const TICK_MS = 250;
 /** How often a claimed builder looks for builds; busy time has this resolution. */
@@ -32,10 +25,10 @@ const SAMPLE_EVERY_MS = 1000;
 const STATUS_EVERY_MS = 60_000;
 
 async function statusLine(ctx: Context, buildDir: string): Promise<string> {
-  const [load] = Deno.loadavg();
-  const memory = Deno.systemMemoryInfo();
+  const load = ctx.host.load();
+  const memory = ctx.host.memory();
   const free = (path: string) => freeBytes(ctx, path);
-  return `load ${load?.toFixed(2)}, memory ${gib(memory.available)} of ${gib(memory.total)} GiB free, ` +
+  return `load ${load.toFixed(2)}, memory ${gib(memory.available)} of ${gib(memory.total)} GiB free, ` +
     `/nix ${freeText(await free("/nix"))}` +
     (buildDir === "/nix" || buildDir.startsWith("/nix/") ? "" : `, ${buildDir} ${freeText(await free(buildDir))}`);
 }
@@ -53,10 +46,10 @@ function usageLine(meter: UsageMeter): string {
  * the lease lapses, or on a signal. The node is logged out on every way out.
  */
 export async function runBuilder(config: Config, ctx: Context): Promise<number> {
-  requireRoot("builder");
-  ensureStateDir(config.stateDir);
+  requireRoot(ctx, "builder");
+  ensureStateDir(ctx, config.stateDir);
   // A previous run's claim or done must not end this one.
-  for (const name of BUILDER_PROTOCOL_FILES) removeIfPresent(statePath(config.stateDir, name));
+  for (const name of BUILDER_PROTOCOL_FILES) ctx.files.remove(statePath(config.stateDir, name));
   let signal: string | undefined;
   const stopListening = ctx.onSignal((received) => signal = received);
   const changes = noChanges();
@@ -64,7 +57,7 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
     const info = await describeBuilder(config, ctx, changes);
     if (signal !== undefined) throw new DnbError(`builder stopped by ${signal}`);
     // Published before joining, so a coordinator that sees the node can claim it at once.
-    writeFileAtomic(statePath(config.stateDir, "info"), JSON.stringify(info, null, 2) + "\n");
+    ctx.files.writeAtomic(statePath(config.stateDir, "info"), JSON.stringify(info, null, 2) + "\n");
     let session;
     try {
       session = await inGroup(ctx, "Join the tailnet", () => joinTailnet(config, ctx, true));
@@ -117,8 +110,8 @@ async function describeBuilder(config: Config, ctx: Context, changes: BuilderCha
     system: nix.system,
     systems: [nix.system, ...nix.extraPlatforms.filter((platform) => platform !== nix.system)],
     features,
-    cores: nix.cores > 0 ? nix.cores : navigator.hardwareConcurrency,
-    memoryBytes: Deno.systemMemoryInfo().total,
+    cores: nix.cores > 0 ? nix.cores : ctx.host.cores(),
+    memoryBytes: ctx.host.memory().total,
     nixVersion: nix.version,
     nixDaemon: nix.daemonPath,
     os: ctx.platform.os,
@@ -144,25 +137,25 @@ async function waitForCoordinator(
   const started = ctx.now();
   let lastStatus = started;
   // Logs and build directories already here were not built for this farm.
-  const watch = new BuildWatch(NIX_DRV_LOG_DIR, buildDirRoots(ctx.env, buildDir));
+  const watch = new BuildWatch(ctx.files, NIX_DRV_LOG_DIR, buildDirRoots(ctx.files, ctx.env, buildDir), started);
   // Set at the claim: the builder's usage since then.
   let meter: UsageMeter | undefined;
   const sample = (current: UsageMeter, now: number): UsageMeter => {
     const next = recordSample(current, watch.look(now));
-    writeFileAtomic(file("usage"), JSON.stringify(usageOf(next)) + "\n");
+    ctx.files.writeAtomic(file("usage"), JSON.stringify(usageOf(next)) + "\n");
     return next;
   };
   for (;;) {
     const received = signal();
     if (received !== undefined) throw new DnbError(`builder stopped by ${received}`);
     const now = ctx.now();
-    if (ctx.fileExists(file("done"))) {
+    if (ctx.files.exists(file("done"))) {
       if (meter !== undefined) meter = sample(meter, now);
       say(ctx, `the coordinator released this builder; leaving${meter ? `: ${usageLine(meter)}` : ""}`);
       return EXIT_OK;
     }
     if (meter === undefined) {
-      const claim = readIfExists(file("claim"));
+      const claim = ctx.files.readText(file("claim"));
       if (claim !== undefined) {
         meter = sample(startMeter(now), now);
         const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
@@ -173,7 +166,7 @@ async function waitForCoordinator(
         });
       }
     } else {
-      const leaseAge = now - (modifiedAt(file("lease")) ?? meter.claimedAt);
+      const leaseAge = now - (ctx.files.modifiedAt(file("lease")) ?? meter.claimedAt);
       if (leaseAge > config.leaseSeconds * 1000) {
         throw new DnbError(`coordinator lost: the lease was not renewed for ${config.leaseSeconds}s`);
       }

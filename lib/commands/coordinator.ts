@@ -7,7 +7,6 @@ import type { Config } from "../config/config.ts";
 import { inGroup, writeOutputs, writeSummary } from "../core/actions.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
-import { removeIfPresent } from "../core/files.ts";
 import { notice, say, warn } from "../core/log.ts";
 import { findOnPath } from "../core/path_lookup.ts";
 import { requireRoot } from "../core/preflight.ts";
@@ -44,9 +43,9 @@ class Interruption {
 }
 
 export async function runCoordinator(config: Config, ctx: Context): Promise<number> {
-  requireRoot("coordinator");
-  ensureStateDir(config.stateDir);
-  if (findOnPath("ssh", ctx.env.PATH ?? "") === undefined) {
+  requireRoot(ctx, "coordinator");
+  ensureStateDir(ctx, config.stateDir);
+  if (findOnPath(ctx.files, "ssh", ctx.env.PATH ?? "") === undefined) {
     throw new DnbError("ssh is not installed", {
       hint: "install OpenSSH's client: the Nix daemon reaches builders with it",
     });
@@ -71,7 +70,7 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     interruption.checkpoint();
     requireEnoughBuilders(config, ctx, round);
     const machines = await inGroup(ctx, "Configure Nix", async () => {
-      const written = writeNixFiles(config, claimed);
+      const written = writeNixFiles(ctx.files, config, claimed);
       interruption.checkpoint();
       if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
       await confirmBuilders(ctx);
@@ -145,9 +144,9 @@ async function leaveWatchdogBehind(
     builders: claimed.map((member) => ({ ...member, claimedAt: now, lastHeartbeat: now, missed: 0, state: "ready" })),
   };
   // A re-run starts a fresh farm record; an old stop marker or watchdog must not linger.
-  await stopWatchdog(config.stateDir);
-  removeIfPresent(statePath(config.stateDir, "stopped"));
-  writeCluster(cluster);
+  await stopWatchdog(ctx, config.stateDir);
+  ctx.files.remove(statePath(config.stateDir, "stopped"));
+  writeCluster(ctx.files, cluster);
   return { watchdog: startWatchdog(config, ctx), stopCommand: installStopCommand(config, ctx) };
 }
 

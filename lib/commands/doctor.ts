@@ -102,7 +102,7 @@ async function trustFacts(ctx: Context, configJson: string | undefined, sshUser?
 }
 
 async function kvmFacts(ctx: Context): Promise<KvmFacts> {
-  if (ctx.platform.os !== "linux" || !ctx.fileExists(KVM_DEVICE)) return { exists: false };
+  if (ctx.platform.os !== "linux" || !ctx.files.exists(KVM_DEVICE)) return { exists: false };
   const [open, stat] = await Promise.all([
     // Opens the device read-write and closes it; the path is an argument, never part of the script. `<>`
     // would create a missing file, so it runs only on a character device.
@@ -114,16 +114,16 @@ async function kvmFacts(ctx: Context): Promise<KvmFacts> {
 }
 
 async function diskFacts(ctx: Context): Promise<DiskFacts> {
-  const path = ctx.fileExists("/nix") ? "/nix" : "/";
+  const path = ctx.files.exists("/nix") ? "/nix" : "/";
   const df = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 10_000 });
   if (!succeeded(df)) return { path, problem: problemOf(df) };
   const availableBytes = parseDfAvailable(df.stdout);
   return availableBytes === undefined ? { path, problem: "unreadable df output" } : { path, availableBytes };
 }
 
-function sessionOf(stateDir: string): TailnetSession | undefined {
+function sessionOf(ctx: Context, stateDir: string): TailnetSession | undefined {
   try {
-    return readSession(stateDir);
+    return readSession(ctx.files, stateDir);
   } catch {
     // An unreadable session is no session: the system tailscaled is checked instead.
     return undefined;
@@ -131,7 +131,7 @@ function sessionOf(stateDir: string): TailnetSession | undefined {
 }
 
 async function tailscaleFacts(ctx: Context, machine: MachineFacts, stateDir: string): Promise<TailscaleFacts> {
-  const session = sessionOf(stateDir);
+  const session = sessionOf(ctx, stateDir);
   const via: TailscaleFacts["via"] = session === undefined
     ? { kind: "system" }
     : { kind: "dnb", stateDir, socket: session.socket };
@@ -174,7 +174,7 @@ async function gatherDoctorFacts(options: DoctorOptions, ctx: Context): Promise<
       nixCustomConf: machine.nixCustomConf,
       includes: nixConfIncludes(machine.nixConf ?? "").map((include) => ({
         ...include,
-        exists: ctx.fileExists(include.path),
+        exists: ctx.files.exists(include.path),
       })),
     },
     trust: nix.nix.path === undefined ? { users: [] } : await trustFacts(ctx, nix.configJson, options.sshUser),

@@ -15,7 +15,7 @@ export async function runRole(flags: Partial<Record<RoleFlag, string | boolean>>
   const config: Config = loadConfig({
     flags,
     env: ctx.env,
-    readTextFile: ctx.readTextFile,
+    readTextFile: (path) => ctx.files.readInput(path),
     randomSuffix: ctx.randomSuffix,
     platform: ctx.platform,
   });

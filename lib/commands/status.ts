@@ -5,20 +5,20 @@ import { watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
 import { type FarmStatus, statusReport, statusText } from "../report/status.ts";
 import { readStopped } from "./stop.ts";
 
-function farmStatus(stateDir: string): FarmStatus {
-  const cluster = readCluster(stateDir);
-  const stopped = readStopped(stateDir);
+function farmStatus(ctx: Context, stateDir: string): FarmStatus {
+  const cluster = readCluster(ctx.files, stateDir);
+  const stopped = readStopped(ctx.files, stateDir);
   return {
     stateDir,
     cluster,
     stoppedAt: stopped === undefined ? null : stopped.at,
-    watchdog: { pid: watchdogPid(stateDir) ?? null, running: watchdogRunning(stateDir) },
+    watchdog: { pid: watchdogPid(ctx.files, stateDir) ?? null, running: watchdogRunning(ctx, stateDir) },
   };
 }
 
 /** `dnb status [--json]`: what the coordinator knows; exit 1 when there is no coordinator state. */
 export function runStatus(stateDir: string, json: boolean, ctx: Context): number {
-  const status = farmStatus(stateDir);
+  const status = farmStatus(ctx, stateDir);
   if (json) ctx.out(JSON.stringify(statusReport(status), null, 2) + "\n");
   if (status.cluster === undefined) {
     ctx.err(`dnb status: no coordinator state in ${stateDir}`);

@@ -2,17 +2,18 @@ import { readCluster, writeCluster } from "../farm/cluster.ts";
 import { statePath } from "../core/state_dir.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
-import { describeRestore, readIfExists, restoreSystemFiles, writeFileAtomic } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 
 import { releaseBuilder } from "../farm/release.ts";
 import { usageRows, usageText, usageTotals } from "../report/usage.ts";
 import { stopWatchdog } from "../farm/lifecycle.ts";
 import { restartNixDaemon } from "../nix/apply.ts";
+import { describeRestore, restoreSystemFiles } from "../core/system_files.ts";
+import type { Files } from "../core/files.ts";
 
 /** Stop's record that it ran; undefined when it has not. */
-export function readStopped(stateDir: string): { readonly at: string } | undefined {
-  const stopped = readIfExists(statePath(stateDir, "stopped"));
+export function readStopped(files: Files, stateDir: string): { readonly at: string } | undefined {
+  const stopped = files.readText(statePath(stateDir, "stopped"));
   return stopped === undefined ? undefined : JSON.parse(stopped);
 }
 
@@ -22,18 +23,18 @@ export function readStopped(stateDir: string): { readonly at: string } | undefin
  * and does nothing.
  */
 export async function runStop(stateDir: string, ctx: Context): Promise<number> {
-  if (readCluster(stateDir) === undefined) {
+  if (readCluster(ctx.files, stateDir) === undefined) {
     say(ctx, `stop: nothing to do: no coordinator state in ${stateDir}`);
     return EXIT_OK;
   }
-  const stopped = readStopped(stateDir);
+  const stopped = readStopped(ctx.files, stateDir);
   if (stopped !== undefined) {
     say(ctx, `stop: already stopped at ${stopped.at}; nothing to do`);
     return EXIT_OK;
   }
-  if (await stopWatchdog(stateDir)) say(ctx, "stop: watchdog stopped");
+  if (await stopWatchdog(ctx, stateDir)) say(ctx, "stop: watchdog stopped");
   // Read after the watchdog has gone: a late joiner it claimed on its way out is on record now.
-  const cluster = readCluster(stateDir);
+  const cluster = readCluster(ctx.files, stateDir);
   if (cluster === undefined) return EXIT_OK;
   const ready = cluster.builders.filter((member) => member.state === "ready");
   const releases = new Map(
@@ -43,7 +44,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   );
   const released = ready.filter((member) => releases.get(member.alias)?.released).map((member) => member.alias);
   const unreachable = ready.filter((member) => !releases.get(member.alias)?.released).map((member) => member.alias);
-  const restore = restoreSystemFiles(stateDir);
+  const restore = restoreSystemFiles(ctx.files, stateDir);
   try {
     if (await restartNixDaemon(ctx)) say(ctx, "stop: restarted the Nix daemon");
   } catch (error) {
@@ -55,9 +56,9 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
       ? { ...member, state: "done" as const, usage: releases.get(member.alias)?.usage ?? member.usage }
       : member
   );
-  writeCluster({ ...cluster, builders });
+  writeCluster(ctx.files, { ...cluster, builders });
   const at = new Date(ctx.now()).toISOString();
-  writeFileAtomic(statePath(stateDir, "stopped"), JSON.stringify({ at, released, unreachable }) + "\n");
+  ctx.files.writeAtomic(statePath(stateDir, "stopped"), JSON.stringify({ at, released, unreachable }) + "\n");
   say(ctx, `stop: released ${released.length > 0 ? released.join(", ") : "no builder"}`);
   say(ctx, `stop: ${describeRestore(restore)}`);
   const rows = usageRows(builders);

@@ -1,6 +1,25 @@
 import type { MachineFacts } from "./facts.ts";
 import type { Runner } from "./exec.ts";
+import type { Files } from "./files.ts";
 import type { Redactor } from "./redact.ts";
+
+/** Other processes, by pid: the watchdog and the daemons dnb started. */
+export interface Processes {
+  /** Whether the process exists (a zombie still does). */
+  alive(pid: number): boolean;
+  /** Sends a signal; a process that is already gone is not an error. */
+  signal(pid: number, signal: "SIGTERM" | "SIGKILL"): void;
+}
+
+/** What the machine says about itself. */
+export interface Host {
+  readonly uid: () => number;
+  readonly cores: () => number;
+  /** Bytes. */
+  readonly memory: () => { readonly total: number; readonly available: number };
+  /** The one-minute load average. */
+  readonly load: () => number;
+}
 
 /** Everything a command may touch, handed in by main.ts; tests hand in fakes. */
 export interface Context {
@@ -11,8 +30,10 @@ export interface Context {
   readonly out: (text: string) => void;
   /** Standard error, for progress and problems; one call per line. */
   readonly err: (line: string) => void;
-  readonly readTextFile: (path: string) => string;
-  readonly fileExists: (path: string) => boolean;
+  /** Every file dnb reads or writes. */
+  readonly files: Files;
+  readonly processes: Processes;
+  readonly host: Host;
   /** HTTP, for the one request dnb makes itself: GitHub's OIDC token for a keyless join. */
   readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
   readonly gatherFacts: () => MachineFacts;

@@ -1,4 +1,4 @@
-import { pathExists } from "./files.ts";
+import type { Files } from "./files.ts";
 import { findOnPath } from "./path_lookup.ts";
 
 /** Programs dnb may run; the plan says which are present. */
@@ -30,26 +30,23 @@ export interface FactPaths {
   readonly systemTailscaledSocket: string;
 }
 
-function readIfPresent(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-export function gatherFacts(pathVariable: string, paths: FactPaths): MachineFacts {
-  const programs = Object.fromEntries(PROGRAMS.map((program) => [program, findOnPath(program, pathVariable)]));
+export function gatherFacts(
+  files: Files,
+  platform: { os: string; arch: string },
+  pathVariable: string,
+  paths: FactPaths,
+): MachineFacts {
+  const programs = Object.fromEntries(PROGRAMS.map((program) => [program, findOnPath(files, program, pathVariable)]));
   return {
-    os: Deno.build.os,
-    arch: Deno.build.arch,
+    os: platform.os,
+    arch: platform.arch,
     programs: programs as Record<Program, string | undefined>,
-    nixConf: readIfPresent("/etc/nix/nix.conf"),
-    nixCustomConf: readIfPresent("/etc/nix/nix.custom.conf"),
-    machinesFileExists: pathExists("/etc/nix/machines"),
-    sshConfig: readIfPresent("/etc/ssh/ssh_config"),
-    nixDaemonSocket: pathExists(paths.nixDaemonSocket),
-    determinateLaunchd: pathExists(paths.determinateLaunchdPlist),
-    systemTailscaled: pathExists(paths.systemTailscaledSocket),
+    nixConf: files.readText("/etc/nix/nix.conf"),
+    nixCustomConf: files.readText("/etc/nix/nix.custom.conf"),
+    machinesFileExists: files.exists("/etc/nix/machines"),
+    sshConfig: files.readText("/etc/ssh/ssh_config"),
+    nixDaemonSocket: files.exists(paths.nixDaemonSocket),
+    determinateLaunchd: files.exists(paths.determinateLaunchdPlist),
+    systemTailscaled: files.exists(paths.systemTailscaledSocket),
   };
 }

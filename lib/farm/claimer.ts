@@ -101,7 +101,7 @@ export class Claimer {
       this.#known.set(alias, { candidate, hostKeys });
       this.#sshEntries.set(alias, { alias, address: candidate.node.ipv4, hostKeys });
       // The claim connects through dnb's own ssh config, which must name the candidate first.
-      writeSshState(this.#settings, [...this.#sshEntries.values()]);
+      writeSshState(this.#ctx.files, this.#settings, [...this.#sshEntries.values()]);
       this.#inFlight.set(alias, this.#claim(candidate, hostKeys).finally(() => this.#inFlight.delete(alias)));
     }
   }

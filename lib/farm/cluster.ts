@@ -1,6 +1,6 @@
 import type { Config } from "../config/config.ts";
 import type { Wanted } from "../tailnet/discovery.ts";
-import { readIfExists, writeFileAtomic } from "../core/files.ts";
+import type { Files } from "../core/files.ts";
 import type { BuilderInfo } from "../protocol/builder_info.ts";
 import type { BuilderUsage } from "../protocol/usage.ts";
 import { statePath } from "../core/state_dir.ts";
@@ -67,11 +67,11 @@ export interface Cluster {
   readonly builders: readonly ClusterMember[];
 }
 
-export function readCluster(stateDir: string): Cluster | undefined {
-  const text = readIfExists(statePath(stateDir, "cluster"));
+export function readCluster(files: Files, stateDir: string): Cluster | undefined {
+  const text = files.readText(statePath(stateDir, "cluster"));
   return text === undefined ? undefined : JSON.parse(text);
 }
 
-export function writeCluster(cluster: Cluster): void {
-  writeFileAtomic(statePath(cluster.settings.stateDir, "cluster"), JSON.stringify(cluster, null, 2) + "\n", 0o600);
+export function writeCluster(files: Files, cluster: Cluster): void {
+  files.writeAtomic(statePath(cluster.settings.stateDir, "cluster"), JSON.stringify(cluster, null, 2) + "\n", 0o600);
 }

@@ -1,5 +1,4 @@
 import type { FarmSettings, Member } from "./cluster.ts";
-import { readIfExists, writeFileAtomic, writeSystemFile } from "../core/files.ts";
 import { knownHostsLines, preferredHostKey } from "../ssh/host_keys.ts";
 import { type MachineEntry, machinesFile } from "../nix/machines_file.ts";
 import { upsertBlock } from "../core/managed_block.ts";
@@ -7,6 +6,8 @@ import { MACHINES_FILE, nixConfBlockBody } from "../nix/conf.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "../ssh/ssh_config.ts";
 import { writeNixConfBlock } from "../nix/apply.ts";
 import { statePath } from "../core/state_dir.ts";
+import { writeSystemFile } from "../core/system_files.ts";
+import type { Files } from "../core/files.ts";
 
 function sshLines(settings: FarmSettings, members: readonly { alias: string; address: string }[]): string[] {
   return sshConfigLines(
@@ -28,14 +29,14 @@ export interface SshEntry {
   readonly hostKeys: readonly string[];
 }
 
-export function writeSshState(settings: FarmSettings, unordered: readonly SshEntry[]): void {
+export function writeSshState(files: Files, settings: FarmSettings, unordered: readonly SshEntry[]): void {
   // In name order, so the files do not depend on which builder showed up first.
   const members = [...unordered].sort((a, b) => a.alias.localeCompare(b.alias));
-  writeFileAtomic(
+  files.writeAtomic(
     statePath(settings.stateDir, "knownHosts"),
     members.flatMap((member) => knownHostsLines(member.alias, member.hostKeys)).join("\n") + "\n",
   );
-  writeFileAtomic(statePath(settings.stateDir, "sshConfig"), sshLines(settings, members).join("\n") + "\n");
+  files.writeAtomic(statePath(settings.stateDir, "sshConfig"), sshLines(settings, members).join("\n") + "\n");
 }
 
 export function machineEntry(settings: FarmSettings, member: Member): MachineEntry {
@@ -55,18 +56,22 @@ export function machineEntry(settings: FarmSettings, member: Member): MachineEnt
 
 /** Writes the machines file, dnb's nix.conf block and root's ssh config; each original is kept for teardown. */
 export function writeNixFiles(
+  files: Files,
   settings: FarmSettings,
   members: readonly Member[],
 ): { machines: string; nixConf: string; sshConfig: string } {
   const machines = machinesFile(members.map((member) => machineEntry(settings, member)));
-  writeSystemFile(settings.stateDir, MACHINES_FILE, machines);
-  const nixConf = writeNixConfBlock(settings.stateDir, nixConfBlockBody(settings.extraNixConfig));
-  const target = sshConfigTarget(readIfExists(SSH_CONFIG));
+  writeSystemFile(files, settings.stateDir, MACHINES_FILE, machines);
+  const nixConf = writeNixConfBlock(files, settings.stateDir, nixConfBlockBody(settings.extraNixConfig));
+  const target = sshConfigTarget(files.readText(SSH_CONFIG));
   const lines = sshLines(settings, members);
   writeSystemFile(
+    files,
     settings.stateDir,
     target.path,
-    target.kind === "drop-in" ? lines.join("\n") + "\n" : upsertBlock(readIfExists(target.path) ?? "", lines, "start"),
+    target.kind === "drop-in"
+      ? lines.join("\n") + "\n"
+      : upsertBlock(files.readText(target.path) ?? "", lines, "start"),
   );
   return { machines, nixConf, sshConfig: target.path };
 }

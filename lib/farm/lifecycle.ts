@@ -6,38 +6,30 @@ import { dirname } from "node:path";
 import type { Config } from "../config/config.ts";
 import { STOP_ALIAS } from "../config/names.ts";
 import type { Context } from "../core/context.ts";
-import { pathExists, readIfExists, recordCreated, removeIfPresent, writeFileAtomic } from "../core/files.ts";
+import type { Files } from "../core/files.ts";
+import { recordCreated } from "../core/system_files.ts";
 import { warn } from "../core/log.ts";
 import { statePath } from "../core/state_dir.ts";
 
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function watchdogPid(stateDir: string): number | undefined {
-  const text = readIfExists(statePath(stateDir, "watchdogPid"));
+export function watchdogPid(files: Files, stateDir: string): number | undefined {
+  const text = files.readText(statePath(stateDir, "watchdogPid"));
   const pid = text === undefined ? NaN : Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-export function watchdogRunning(stateDir: string): boolean {
-  const pid = watchdogPid(stateDir);
-  return pid !== undefined && alive(pid);
+export function watchdogRunning(ctx: Context, stateDir: string): boolean {
+  const pid = watchdogPid(ctx.files, stateDir);
+  return pid !== undefined && ctx.processes.alive(pid);
 }
 
 /** Stops a running watchdog (SIGTERM, then SIGKILL after 5 s) and forgets its pid. */
-export async function stopWatchdog(stateDir: string): Promise<boolean> {
-  const pid = watchdogPid(stateDir);
-  removeIfPresent(statePath(stateDir, "watchdogPid"));
-  if (pid === undefined || !alive(pid)) return false;
-  Deno.kill(pid, "SIGTERM");
-  for (let waited = 0; waited < 5000 && alive(pid); waited += 100) await new Promise((r) => setTimeout(r, 100));
-  if (alive(pid)) Deno.kill(pid, "SIGKILL");
+export async function stopWatchdog(ctx: Context, stateDir: string): Promise<boolean> {
+  const pid = watchdogPid(ctx.files, stateDir);
+  ctx.files.remove(statePath(stateDir, "watchdogPid"));
+  if (pid === undefined || !ctx.processes.alive(pid)) return false;
+  ctx.processes.signal(pid, "SIGTERM");
+  for (let waited = 0; waited < 5000 && ctx.processes.alive(pid); waited += 100) await ctx.sleep(100);
+  if (ctx.processes.alive(pid)) ctx.processes.signal(pid, "SIGKILL");
   return true;
 }
 
@@ -48,17 +40,17 @@ export function installStopCommand(config: Config, ctx: Context): string | undef
   const path = compiled
     ? `${dirname(self[0]!)}/${STOP_ALIAS}`
     : `${statePath(config.stateDir, "stopCommand")}/${STOP_ALIAS}`;
-  if (pathExists(path)) return path;
+  if (ctx.files.exists(path)) return path;
   try {
     if (compiled) {
-      Deno.symlinkSync(self[0]!, path);
+      ctx.files.symlink(self[0]!, path);
     } else {
       const quoted = [...self, "stop", "--state-dir", config.stateDir].map((arg) =>
         `'${arg.replaceAll("'", `'\\''`)}'`
       );
-      writeFileAtomic(path, `#!/bin/sh\nexec ${quoted.join(" ")} "$@"\n`, 0o755);
+      ctx.files.writeAtomic(path, `#!/bin/sh\nexec ${quoted.join(" ")} "$@"\n`, 0o755);
     }
-    recordCreated(config.stateDir, path);
+    recordCreated(ctx.files, config.stateDir, path);
     return path;
   } catch (error) {
     warn(ctx, `could not install ${path}: ${(error as Error).message}; run dnb stop instead`);
@@ -72,6 +64,6 @@ export function startWatchdog(config: Config, ctx: Context): number {
     argv: [...ctx.selfCommand, "watchdog", "--state-dir", config.stateDir],
     logFile: statePath(config.stateDir, "watchdogLog"),
   });
-  writeFileAtomic(statePath(config.stateDir, "watchdogPid"), `${pid}\n`);
+  ctx.files.writeAtomic(statePath(config.stateDir, "watchdogPid"), `${pid}\n`);
   return pid;
 }

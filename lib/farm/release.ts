@@ -1,11 +1,12 @@
 import type { FarmSettings, Member } from "./cluster.ts";
-import { describeRestore, restoreSystemFiles } from "../core/files.ts";
+
 import { say } from "../core/log.ts";
 import type { Context } from "../core/context.ts";
 import { DONE_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
 import { succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
+import { describeRestore, restoreSystemFiles } from "../core/system_files.ts";
 
 const DONE_ATTEMPTS = 3;
 
@@ -39,7 +40,7 @@ export async function releaseAndRestore(
   claimed: readonly Member[],
 ): Promise<void> {
   const released = await Promise.all(claimed.map((member) => signalDone(ctx, settings, member.alias)));
-  const restore = restoreSystemFiles(settings.stateDir);
+  const restore = restoreSystemFiles(ctx.files, settings.stateDir);
   if (claimed.length > 0) {
     say(
       ctx,

@@ -63,20 +63,26 @@ async function tick(ctx: Context, cluster: Cluster, claimer: Claimer, intervalMs
   const lost = beaten.some((member, index) => member.state === "lost" && before[index]?.state === "ready");
   const late = claimer.takeAdmitted().map((member) => joined(ctx, member));
   const builders = [...beaten, ...late].sort((a, b) => a.alias.localeCompare(b.alias));
-  if (lost || late.length > 0) writeNixFiles(cluster.settings, builders.filter((member) => member.state === "ready"));
+  if (lost || late.length > 0) {
+    writeNixFiles(
+      ctx.files,
+      cluster.settings,
+      builders.filter((member) => member.state === "ready"),
+    );
+  }
   return builders;
 }
 
 /** Offers the tailnet's wanted nodes that are not in the farm yet; their claims run beside the heartbeats. */
 async function lookForLateJoiners(ctx: Context, cluster: Cluster, claimer: Claimer): Promise<void> {
-  const session = readSession(cluster.settings.stateDir);
+  const session = readSession(ctx.files, cluster.settings.stateDir);
   const status = session ? await tailnetStatus(ctx, session.bin, session.socket) : undefined;
   const inFarm = new Set(cluster.builders.map((member) => member.alias));
   await claimer.offer((status ? findCandidates(status, cluster.wanted) : []).filter((c) => !inFarm.has(c.alias)));
 }
 
 export async function runWatchdog(stateDir: string, ctx: Context): Promise<number> {
-  let cluster = readCluster(stateDir);
+  let cluster = readCluster(ctx.files, stateDir);
   if (cluster === undefined) {
     say(ctx, `watchdog: no coordinator state in ${stateDir}; nothing to watch`);
     return 1;
@@ -92,18 +98,18 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
   const stopListening = ctx.onSignal((signal) => stopping = signal);
   say(ctx, `watchdog: renewing ${cluster.builders.length} lease(s) every ${intervalMs / 1000}s`);
   try {
-    while (stopping === undefined && readCluster(stateDir) !== undefined) {
+    while (stopping === undefined && readCluster(ctx.files, stateDir) !== undefined) {
       const tickStarted = ctx.now();
       cluster = { ...cluster, builders: await tick(ctx, cluster, claimer, intervalMs) };
       await lookForLateJoiners(ctx, cluster, claimer);
-      writeCluster(cluster);
+      writeCluster(ctx.files, cluster);
       while (stopping === undefined && ctx.now() - tickStarted < intervalMs) await ctx.sleep(100);
     }
     // A late joiner claimed just now must be on record, so the stop that follows releases it.
     await claimer.allSettled();
     const late = claimer.takeAdmitted().map((member) => joined(ctx, member));
-    if (late.length > 0 && readCluster(stateDir) !== undefined) {
-      writeCluster({ ...cluster, builders: [...cluster.builders, ...late] });
+    if (late.length > 0 && readCluster(ctx.files, stateDir) !== undefined) {
+      writeCluster(ctx.files, { ...cluster, builders: [...cluster.builders, ...late] });
     }
     say(ctx, `watchdog: stopped${stopping ? ` by ${stopping}` : ""}`);
     return 0;

@@ -4,30 +4,36 @@
  */
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
-import { readIfExists } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 import { upsertBlock } from "../core/managed_block.ts";
 import { findOnPath } from "../core/path_lookup.ts";
-import { writeSystemFile } from "../core/files.ts";
+
 import { MACHINES_FILE, NIX_CONF_DIR, nixConfTarget } from "./conf.ts";
 import { daemonRestartArgv, DETERMINATE_LAUNCHD_PLIST, NIX_DAEMON_SOCKET } from "./daemon.ts";
 import { effectiveBuilders, readNixConfigJson } from "./probe.ts";
 import { failureLine, succeeded } from "../core/exec.ts";
+import { writeSystemFile } from "../core/system_files.ts";
+import type { Files } from "../core/files.ts";
 
 /**
  * Writes dnb's marked block at the end of the file Nix takes settings from (nix.custom.conf where
  * nix.conf `!include`s it, as Determinate sets up); returns that file's path.
  */
-export function writeNixConfBlock(stateDir: string, lines: readonly string[], dir = NIX_CONF_DIR): string {
-  const nixConf = nixConfTarget(readIfExists(`${dir}/nix.conf`), dir);
-  writeSystemFile(stateDir, nixConf, upsertBlock(readIfExists(nixConf) ?? "", lines, "end"));
+export function writeNixConfBlock(
+  files: Files,
+  stateDir: string,
+  lines: readonly string[],
+  dir = NIX_CONF_DIR,
+): string {
+  const nixConf = nixConfTarget(files.readText(`${dir}/nix.conf`), dir);
+  writeSystemFile(files, stateDir, nixConf, upsertBlock(files.readText(nixConf) ?? "", lines, "end"));
   return nixConf;
 }
 
 /** Restarts the Nix daemon where one runs, so it rereads nix.conf; single-user Nix needs nothing. */
 export async function restartNixDaemon(ctx: Context): Promise<boolean> {
-  if (!ctx.fileExists(NIX_DAEMON_SOCKET)) return false;
-  const argv = daemonRestartArgv(ctx.platform.os, ctx.fileExists(DETERMINATE_LAUNCHD_PLIST));
+  if (!ctx.files.exists(NIX_DAEMON_SOCKET)) return false;
+  const argv = daemonRestartArgv(ctx.platform.os, ctx.files.exists(DETERMINATE_LAUNCHD_PLIST));
   if (argv === undefined) throw new DnbError(`dnb cannot restart the Nix daemon on ${ctx.platform.os}`);
   const result = await ctx.runner.run({ argv, timeoutMs: 60_000 });
   if (!succeeded(result)) {
@@ -45,7 +51,7 @@ const EXPECTED_BUILDERS = `@${MACHINES_FILE}`;
  * dnb's block (NIX_CONFIG, a later include, a user's file) is caught here rather than as local builds.
  */
 export async function confirmBuilders(ctx: Context): Promise<void> {
-  const nix = findOnPath("nix", ctx.env.PATH ?? "");
+  const nix = findOnPath(ctx.files, "nix", ctx.env.PATH ?? "");
   const json = nix === undefined ? undefined : await readNixConfigJson(ctx, nix);
   const builders = json === undefined ? undefined : effectiveBuilders(json);
   if (builders === EXPECTED_BUILDERS) {

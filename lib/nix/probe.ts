@@ -82,7 +82,7 @@ export interface NixProbe extends NixSettings {
 
 /** This machine's Nix version, or undefined where there is no Nix (the coordinator compares it with builders'). */
 export async function localNixVersion(ctx: Context): Promise<string | undefined> {
-  const nix = findOnPath("nix", ctx.env.PATH ?? "");
+  const nix = findOnPath(ctx.files, "nix", ctx.env.PATH ?? "");
   if (nix === undefined) return undefined;
   const result = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
   if (!succeeded(result)) return undefined;
@@ -94,7 +94,7 @@ export async function localNixVersion(ctx: Context): Promise<string | undefined>
 }
 
 export async function probeNix(ctx: Context): Promise<NixProbe> {
-  const nix = findOnPath("nix", ctx.env.PATH ?? "");
+  const nix = findOnPath(ctx.files, "nix", ctx.env.PATH ?? "");
   if (nix === undefined) {
     throw new DnbError("Nix is not installed here", { hint: "install Nix first; the action does, with install_nix" });
   }
@@ -102,7 +102,9 @@ export async function probeNix(ctx: Context): Promise<NixProbe> {
   if (configJson === undefined) throw new DnbError("nix could not print its configuration", { hint: "check nix.conf" });
   const settings = parseNixConfig(configJson);
   const version = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
-  const daemonPath = ctx.fileExists(PROFILE_DAEMON) ? PROFILE_DAEMON : findOnPath("nix-daemon", ctx.env.PATH ?? "");
+  const daemonPath = ctx.files.exists(PROFILE_DAEMON)
+    ? PROFILE_DAEMON
+    : findOnPath(ctx.files, "nix-daemon", ctx.env.PATH ?? "");
   if (daemonPath === undefined) throw new DnbError("nix-daemon was not found", { hint: "install Nix with its daemon" });
   return { ...settings, version: parseNixVersion(version.stdout), daemonPath };
 }

@@ -1,6 +1,7 @@
 import { DnbError } from "../core/errors.ts";
 import { expectSuccess, type Runner } from "../core/exec.ts";
 import type { Redactor } from "../core/redact.ts";
+import type { Context } from "../core/context.ts";
 
 /** The Tailscale release dnb installs where none is present; the checksums pin its bytes. */
 export const TAILSCALE_VERSION = "1.94.2";
@@ -43,13 +44,12 @@ export interface InstallRequest {
  */
 export async function installTailscale(
   request: InstallRequest,
-  runner: Runner,
-  redactor: Redactor,
+  effects: Pick<Context, "runner" | "redactor" | "fetch" | "files">,
 ): Promise<{ tailscale: string; tailscaled: string }> {
   const url = `${request.baseUrl}/${tarballName(request.version, request.arch)}`;
   let bytes: Uint8Array;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(request.timeoutMs) });
+    const response = await effects.fetch(url, { signal: AbortSignal.timeout(request.timeoutMs) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
@@ -63,29 +63,30 @@ export async function installTailscale(
       hint: "the download was altered or the pinned checksum is wrong",
     });
   }
+  const { files } = effects;
   const scratch = `${request.destination}.partial-${crypto.randomUUID().slice(0, 8)}`;
-  Deno.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  files.makeDir(scratch, 0o700);
   try {
-    Deno.writeFileSync(`${scratch}/tailscale.tgz`, bytes, { mode: 0o600 });
+    files.writeAtomic(`${scratch}/tailscale.tgz`, bytes, 0o600);
     expectSuccess(
-      await runner.run({
-        argv: ["tar", "-xzf", `${scratch}/tailscale.tgz`, "-C", scratch, "--strip-components=1"],
+      await effects.runner.run({
+        argv: ["tar", "-xzf", files.at(`${scratch}/tailscale.tgz`), "-C", files.at(scratch), "--strip-components=1"],
         timeoutMs: request.timeoutMs,
       }),
-      redactor,
+      effects.redactor,
     );
-    Deno.mkdirSync(request.destination, { recursive: true, mode: 0o755 });
+    files.makeDir(request.destination, 0o755);
     const installed = {
       tailscale: `${request.destination}/tailscale`,
       tailscaled: `${request.destination}/tailscaled`,
     };
     for (const program of ["tailscale", "tailscaled"] as const) {
-      Deno.chmodSync(`${scratch}/${program}`, 0o755);
-      Deno.renameSync(`${scratch}/${program}`, installed[program]);
+      files.chmod(`${scratch}/${program}`, 0o755);
+      files.rename(`${scratch}/${program}`, installed[program]);
     }
     return installed;
   } finally {
-    Deno.removeSync(scratch, { recursive: true });
+    files.remove(scratch, { recursive: true });
   }
 }
 

@@ -30,11 +30,11 @@ export async function locateTailscale(config: Config, ctx: Context): Promise<Tai
     const sibling = `${dirname(config.tailscaleBin)}/tailscaled`;
     return {
       tailscale: config.tailscaleBin,
-      tailscaled: ctx.fileExists(sibling) ? sibling : findOnPath("tailscaled", path) ?? sibling,
+      tailscaled: ctx.files.exists(sibling) ? sibling : findOnPath(ctx.files, "tailscaled", path) ?? sibling,
     };
   }
-  const tailscale = findOnPath("tailscale", path);
-  const tailscaled = findOnPath("tailscaled", path);
+  const tailscale = findOnPath(ctx.files, "tailscale", path);
+  const tailscaled = findOnPath(ctx.files, "tailscaled", path);
   if (tailscale !== undefined && (tailscaled !== undefined || config.tailscale === "existing")) {
     return { tailscale, tailscaled: tailscaled ?? "tailscaled" };
   }
@@ -42,7 +42,7 @@ export async function locateTailscale(config: Config, ctx: Context): Promise<Tai
     throw new DnbError("tailscale is not installed and --tailscale is existing", { hint: "install Tailscale first" });
   }
   if (ctx.platform.os === "darwin") {
-    const go = findOnPath("go", path);
+    const go = findOnPath(ctx.files, "go", path);
     if (go === undefined) {
       throw new DnbError("Tailscale is not installed, and Go, which dnb builds it with on macOS, is missing", {
         hint: "GitHub's macOS runners have Go; elsewhere install Tailscale and pass --tailscale-bin, or install Go",
@@ -73,7 +73,6 @@ export async function locateTailscale(config: Config, ctx: Context): Promise<Tai
       destination: statePath(config.stateDir, "tailscaleBin"),
       timeoutMs: 120_000,
     },
-    ctx.runner,
-    ctx.redactor,
+    ctx,
   );
 }

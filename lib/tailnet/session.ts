@@ -1,7 +1,6 @@
 import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
-import { readIfExists, removeIfPresent, writeFileAtomic } from "../core/files.ts";
 import { say, warn } from "../core/log.ts";
 import { parseStatus, type TailnetStatus } from "./status.ts";
 import { classifyJoinFailure } from "./join_errors.ts";
@@ -22,6 +21,7 @@ import { maskInLogs } from "../core/actions.ts";
 import { succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
 import { locateTailscale, type TailscalePrograms } from "./locate.ts";
+import type { Files } from "../core/files.ts";
 
 /** How this run reaches the tailnet, saved so teardown knows what (not) to undo. */
 export interface TailnetSession {
@@ -33,8 +33,8 @@ export interface TailnetSession {
   readonly daemonPid?: number;
 }
 
-export function readSession(stateDir: string): TailnetSession | undefined {
-  const text = readIfExists(statePath(stateDir, "tailscaleSession"));
+export function readSession(files: Files, stateDir: string): TailnetSession | undefined {
+  const text = files.readText(statePath(stateDir, "tailscaleSession"));
   return text === undefined ? undefined : JSON.parse(text);
 }
 
@@ -50,7 +50,7 @@ export async function tailnetStatus(ctx: Context, bin: string, socket?: string):
 }
 
 async function waitForSocket(ctx: Context, socket: string, deadline: number): Promise<void> {
-  while (!ctx.fileExists(socket)) {
+  while (!ctx.files.exists(socket)) {
     if (ctx.now() > deadline) {
       throw new DnbError(`tailscaled did not open ${socket}`, { hint: "see tailscaled.log in the state folder" });
     }
@@ -84,13 +84,13 @@ function requireCredentials(config: Config, ctx: Context): void {
 async function writeCredential(config: Config, ctx: Context): Promise<{ credential: UpCredential; file: string }> {
   const up = upCredential(config);
   if (up.credential.kind === "key-file") {
-    writeFileAtomic(up.file, authKeyForUp(config.authKey!), 0o600);
+    ctx.files.writeAtomic(up.file, authKeyForUp(config.authKey!), 0o600);
     return up;
   }
   const token = await fetchIdToken(ctx, config.federated!.audience);
   ctx.redactor.add(token);
   maskInLogs(ctx, token);
-  writeFileAtomic(up.file, token, 0o600);
+  ctx.files.writeAtomic(up.file, token, 0o600);
   return up;
 }
 
@@ -122,7 +122,7 @@ async function logInWithRetries(
         timeoutMs: remainingSeconds * 1000 + 5000,
       });
     } finally {
-      Deno.removeSync(file);
+      ctx.files.remove(file);
     }
     if (succeeded(result)) return;
     const failure = classifyJoinFailure(result.stderr);
@@ -147,7 +147,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
   // Only ask a system daemon that has a socket: every status call is a process to start.
   if (
     config.tailscale === "existing" ||
-    (config.tailscale === "auto" && ctx.fileExists(systemTailscaledSocket(ctx.platform.os)))
+    (config.tailscale === "auto" && ctx.files.exists(systemTailscaledSocket(ctx.platform.os)))
   ) {
     programs = await locateTailscale(config, ctx);
     const running = await tailnetStatus(ctx, programs.tailscale);
@@ -157,7 +157,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
         `reusing the running tailscaled (${running.self.hostName}, ${running.self.ipv4}); dnb will not log it out`,
       );
       const session: TailnetSession = { bin: programs.tailscale, ours: false };
-      writeFileAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");
+      ctx.files.writeAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");
       return session;
     }
     if (config.tailscale === "existing") {
@@ -165,7 +165,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
     }
   }
   // A re-run finds the node its earlier run left up (a coordinator's node outlives it): keep it.
-  const previous = readSession(config.stateDir);
+  const previous = readSession(ctx.files, config.stateDir);
   if (previous?.ours && previous.socket !== undefined) {
     const running = await tailnetStatus(ctx, previous.bin, previous.socket);
     if (running?.backendState === "Running" && running.self) {
@@ -185,7 +185,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
       : undefined,
   });
   const session: TailnetSession = { bin: programs.tailscale, socket: paths.socket, ours: true, daemonPid };
-  writeFileAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");
+  ctx.files.writeAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");
   await waitForSocket(ctx, paths.socket, Math.min(deadline, ctx.now() + 30_000));
   await logInWithRetries(config, ctx, programs.tailscale, paths.socket, ssh, deadline);
   say(ctx, `joined the tailnet as ${config.hostname}`);
@@ -196,7 +196,7 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
 export async function leaveTailnet(session: TailnetSession, ctx: Context, stateDir: string): Promise<void> {
   if (!session.ours) return;
   // Forget the session first: a later `dnb post` must not log out a node that is already gone.
-  removeIfPresent(statePath(stateDir, "tailscaleSession"));
+  ctx.files.remove(statePath(stateDir, "tailscaleSession"));
   const result = await ctx.runner.run({ argv: tailscaleLogoutArgv(session.bin, session.socket), timeoutMs: 15_000 });
   if (result.code !== 0) {
     warn(
@@ -207,10 +207,6 @@ export async function leaveTailnet(session: TailnetSession, ctx: Context, stateD
     );
   }
   if (session.daemonPid !== undefined) {
-    try {
-      Deno.kill(session.daemonPid, "SIGTERM");
-    } catch {
-      // Already gone.
-    }
+    ctx.processes.signal(session.daemonPid, "SIGTERM");
   }
 }

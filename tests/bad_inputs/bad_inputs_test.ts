@@ -73,7 +73,7 @@ Deno.test("bad inputs exit 2 (1 for a machine problem) in-process, naming the in
         const files = Object.fromEntries(
           Object.entries(testCase.files ?? {}).map(([name, text]) => [`${sandbox}/${name}`, text]),
         );
-        const ctx = testContext({ env: { ...testCase.env }, files });
+        const ctx = testContext({ env: { ...testCase.env }, files, root: "/" });
         const code = await runCli(substitute(testCase.args, sandbox), "dnb", ctx);
         assert.equal(code, testCase.code ?? 2, ctx.stderr.join("\n"));
         assertOneLineNaming(ctx.stderr, testCase);

@@ -17,7 +17,9 @@ import {
 } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { readControl, writeControl } from "./harness/tailnet.ts";
-import { pathExists } from "../../lib/core/files.ts";
+import { Files } from "../../lib/core/files.ts";
+
+const pathExists = (path: string) => new Files().exists(path);
 
 /** Files as they were, or complete: a whole dnb block, machines rows of 8 fields, one Host entry per row. */
 function assertConsistent(farm: Farm, before: Record<string, string>): void {

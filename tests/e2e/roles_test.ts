@@ -7,7 +7,9 @@ import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { listNodes, writeNode } from "./harness/tailnet.ts";
 import { parseStatus } from "../../lib/tailnet/status.ts";
-import { pathExists } from "../../lib/core/files.ts";
+import { Files } from "../../lib/core/files.ts";
+
+const pathExists = (path: string) => new Files().exists(path);
 
 const HOSTS = [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }];
 

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { fromFileUrl } from "../support/paths.ts";
 import { createTailnet, listNodes, setNodeOffline } from "./harness/tailnet.ts";
 import { parseStatus } from "../../lib/tailnet/status.ts";
-import { pathExists } from "../../lib/core/files.ts";
+import { Files } from "../../lib/core/files.ts";
+
+const pathExists = (path: string) => new Files().exists(path);
 
 const DOUBLE = fromFileUrl(new URL("./harness/tailscale_double.ts", import.meta.url));
 const fixture = (name: string) =>

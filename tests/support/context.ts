@@ -1,5 +1,6 @@
 import type { Context } from "../../lib/core/context.ts";
 import type { MachineFacts } from "../../lib/core/facts.ts";
+import { Files } from "../../lib/core/files.ts";
 import { Redactor } from "../../lib/core/redact.ts";
 import { FakeRunner } from "./fake_runner.ts";
 
@@ -29,38 +30,44 @@ export interface TestContext extends Context {
   readonly runner: FakeRunner;
   readonly stdout: string[];
   readonly stderr: string[];
-  /** Every path the command asked about or read. */
-  readonly touched: string[];
 }
 
+const roots: string[] = [];
+globalThis.addEventListener("unload", () => roots.forEach((root) => Deno.removeSync(root, { recursive: true })));
+
+/** A fresh folder that stands for the machine's `/` in one test; removed when the test process ends. */
+export function sandboxRoot(): string {
+  const root = Deno.makeTempDirSync({ prefix: "dnb-test-root-" });
+  roots.push(root);
+  return root;
+}
+
+/**
+ * A context whose effects are fakes: scripted commands, captured output, and the real file code
+ * working under `root` (a fresh sandbox unless given), where `files` are written first.
+ */
 export function testContext(
   options: {
     env?: Record<string, string>;
     files?: Record<string, string>;
     facts?: Partial<MachineFacts>;
     fetch?: Context["fetch"];
+    root?: string;
   } = {},
 ): TestContext {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const touched: string[] = [];
-  const files = options.files ?? {};
+  const files = new Files(options.root ?? sandboxRoot());
+  for (const [path, content] of Object.entries(options.files ?? {})) files.writeAtomic(path, content);
   return {
     runner: new FakeRunner(),
     redactor: new Redactor(),
     env: options.env ?? {},
     out: (text) => stdout.push(text),
     err: (line) => stderr.push(line),
-    readTextFile: (path) => {
-      touched.push(path);
-      const content = files[path];
-      if (content === undefined) throw new Deno.errors.NotFound(`No such file or directory (os error 2): ${path}`);
-      return content;
-    },
-    fileExists: (path) => {
-      touched.push(path);
-      return path in files;
-    },
+    files,
+    processes: { alive: () => false, signal: () => {} },
+    host: { uid: () => 0, cores: () => 2, memory: () => ({ total: 2 ** 33, available: 2 ** 32 }), load: () => 0.5 },
     fetch: options.fetch ?? (() => Promise.reject(new Error("no network in unit tests"))),
     gatherFacts: () => ({ ...BARE_MACHINE, ...options.facts }),
     randomSuffix: () => "a1b2c3",
@@ -71,6 +78,5 @@ export function testContext(
     onSignal: () => () => {},
     stdout,
     stderr,
-    touched,
   };
 }

@@ -1,3 +1,4 @@
+import { Files } from "../../lib/core/files.ts";
 import assert from "node:assert/strict";
 import { buildDirRoots, BuildWatch } from "../../lib/builder/build_watch.ts";
 
@@ -15,7 +16,7 @@ Deno.test("a watch counts each new derivation log once and each build directory 
     // From before the claim: an old log and a build directory kept by --keep-failed.
     Deno.writeTextFileSync(`${logs}/ab/old-hello.drv.bz2`, "");
     Deno.mkdirSync(`${tmp}/nix-build-failed.drv-0`);
-    const watch = new BuildWatch(logs, [tmp]);
+    const watch = new BuildWatch(new Files(), logs, [tmp], Date.now());
     assert.deepEqual(watch.look(1), { at: 1, newLogs: 0, running: 0 });
 
     Deno.mkdirSync(`${logs}/cd`);
@@ -41,7 +42,7 @@ Deno.test("a watch counts each new derivation log once and each build directory 
 Deno.test("a watch starts on a machine that never built anything; Nix makes the folders with the first build", () => {
   const root = Deno.makeTempDirSync({ prefix: "dnb-watch-" });
   try {
-    const watch = new BuildWatch(`${root}/drvs`, [`${root}/builds`]);
+    const watch = new BuildWatch(new Files(), `${root}/drvs`, [`${root}/builds`], Date.now());
     assert.deepEqual(watch.look(1), { at: 1, newLogs: 0, running: 0 });
     Deno.mkdirSync(`${root}/drvs/ef`, { recursive: true });
     Deno.writeTextFileSync(`${root}/drvs/ef/c.drv`, "");
@@ -57,7 +58,7 @@ Deno.test("a log folder is listed again only when its mtime moves (logs pile up 
   try {
     const old = new Date("2026-01-01T00:00:00Z");
     Deno.utimeSync(`${logs}/ab`, old, old);
-    const watch = new BuildWatch(logs, [tmp]);
+    const watch = new BuildWatch(new Files(), logs, [tmp], Date.now());
     Deno.writeTextFileSync(`${logs}/ab/unseen.drv`, "");
     Deno.utimeSync(`${logs}/ab`, old, old);
     assert.equal(watch.look(1).newLogs, 0);
@@ -71,7 +72,7 @@ Deno.test("a log folder is listed again only when its mtime moves (logs pile up 
 
 Deno.test("build directories are looked for in TMPDIR, /tmp and Nix 2.30's builds folder, each once", () => {
   const tmp = Deno.realPathSync("/tmp");
-  assert.deepEqual(buildDirRoots({}), [tmp, "/nix/var/nix/builds"]);
-  assert.deepEqual(buildDirRoots({ TMPDIR: "/tmp" }), [tmp, "/nix/var/nix/builds"]);
-  assert.deepEqual(buildDirRoots({ TMPDIR: "/scratch/t" }), ["/scratch/t", tmp, "/nix/var/nix/builds"]);
+  assert.deepEqual(buildDirRoots(new Files(), {}), [tmp, "/nix/var/nix/builds"]);
+  assert.deepEqual(buildDirRoots(new Files(), { TMPDIR: "/tmp" }), [tmp, "/nix/var/nix/builds"]);
+  assert.deepEqual(buildDirRoots(new Files(), { TMPDIR: "/scratch/t" }), ["/scratch/t", tmp, "/nix/var/nix/builds"]);
 });

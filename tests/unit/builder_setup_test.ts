@@ -1,24 +1,15 @@
 import assert from "node:assert/strict";
-import {
-  type BuildDirDeps,
-  enableKvm,
-  kvmUsable,
-  noChanges,
-  prepareBuildDir,
-  undoBuilderChanges,
-} from "../../lib/builder/setup.ts";
-import { KVM_RULE } from "../../lib/nix/features.ts";
+import { noChanges, prepareBuildDir, undoBuilderChanges } from "../../lib/builder/setup.ts";
+import { KVM_RULE, KVM_RULES_FILE } from "../../lib/nix/features.ts";
 
 import type { NixProbe } from "../../lib/nix/probe.ts";
 import { FakeRunner, type ScriptedResult } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 import { NIX_DAEMON_SOCKET } from "../../lib/nix/daemon.ts";
+import { enableKvm, kvmUsable } from "../../lib/builder/kvm.ts";
 
-function sandbox(): { root: string; state: string; [Symbol.dispose](): void } {
-  const root = Deno.makeTempDirSync({ prefix: "dnb-builder-setup-" });
-  Deno.mkdirSync(`${root}/state`);
-  return { root, state: `${root}/state`, [Symbol.dispose]: () => Deno.removeSync(root, { recursive: true }) };
-}
+/** dnb's state folder, inside each test's own root. */
+const STATE = "/run/dnb";
 
 function contextWith(script: readonly ScriptedResult[], files: Record<string, string>, os = "linux") {
   const ctx = testContext({ files });
@@ -28,32 +19,29 @@ function contextWith(script: readonly ScriptedResult[], files: Record<string, st
 const argvs = (runner: FakeRunner) => runner.calls.map((call) => call.argv.join(" "));
 
 Deno.test("--enable-kvm writes the udev rule and applies it; the way out removes it and applies the rules again", async () => {
-  using box = sandbox();
-  const rules = `${box.root}/99-dnb-kvm.rules`;
+  const rules = KVM_RULES_FILE;
   const ctx = contextWith([], { "/dev/kvm": "" });
   const changes = noChanges();
-  changes.kvmRule = await enableKvm(ctx, box.state, rules);
+  changes.kvmRule = await enableKvm(ctx, STATE);
   assert.equal(changes.kvmRule, true);
-  assert.equal(Deno.readTextFileSync(rules), KVM_RULE);
+  assert.equal(ctx.files.readText(rules), KVM_RULE);
   assert.match(KVM_RULE, /^KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS\+="static_node=kvm"$/m);
   const apply = ["udevadm control --reload-rules", "udevadm trigger --name-match=kvm", "udevadm settle --timeout=10"];
   assert.deepEqual(argvs(ctx.runner), apply);
 
-  await undoBuilderChanges(ctx, box.state, changes);
-  assert.throws(() => Deno.statSync(rules), Deno.errors.NotFound);
+  await undoBuilderChanges(ctx, STATE, changes);
+  assert.equal(ctx.files.exists(rules), false);
   assert.deepEqual(argvs(ctx.runner), [...apply, ...apply]);
   assert.match(ctx.stderr.join("\n"), /removed .*99-dnb-kvm\.rules/);
 });
 
 Deno.test("--enable-kvm keeps an existing rules file and puts it back byte for byte", async () => {
-  using box = sandbox();
-  const rules = `${box.root}/99-dnb-kvm.rules`;
-  Deno.writeTextFileSync(rules, "# the admin's own rule, no final newline");
-  const ctx = contextWith([], { "/dev/kvm": "" });
-  const changes = { ...noChanges(), kvmRule: await enableKvm(ctx, box.state, rules) };
-  assert.equal(Deno.readTextFileSync(rules), KVM_RULE);
-  await undoBuilderChanges(ctx, box.state, changes);
-  assert.equal(Deno.readTextFileSync(rules), "# the admin's own rule, no final newline");
+  const rules = KVM_RULES_FILE;
+  const ctx = contextWith([], { "/dev/kvm": "", [rules]: "# the admin's own rule, no final newline" });
+  const changes = { ...noChanges(), kvmRule: await enableKvm(ctx, STATE) };
+  assert.equal(ctx.files.readText(rules), KVM_RULE);
+  await undoBuilderChanges(ctx, STATE, changes);
+  assert.equal(ctx.files.readText(rules), "# the admin's own rule, no final newline");
 });
 
 Deno.test("--enable-kvm without /dev/kvm, or off Linux, changes nothing and says why", async (t) => {
@@ -64,11 +52,10 @@ Deno.test("--enable-kvm without /dev/kvm, or off Linux, changes nothing and says
     ] as const
   ) {
     await t.step(name, async () => {
-      using box = sandbox();
-      const rules = `${box.root}/99-dnb-kvm.rules`;
+      const rules = KVM_RULES_FILE;
       const ctx = contextWith([], files, os);
-      assert.equal(await enableKvm(ctx, box.state, rules), false);
-      assert.throws(() => Deno.statSync(rules), Deno.errors.NotFound);
+      assert.equal(await enableKvm(ctx, STATE), false);
+      assert.equal(ctx.files.exists(rules), false);
       assert.deepEqual(ctx.runner.calls, []);
       assert.match(ctx.stderr.join("\n"), why);
     });
@@ -76,18 +63,17 @@ Deno.test("--enable-kvm without /dev/kvm, or off Linux, changes nothing and says
 });
 
 Deno.test("a udevadm failure is a warning, and the rule is still removed on the way out", async () => {
-  using box = sandbox();
-  const rules = `${box.root}/99-dnb-kvm.rules`;
+  const rules = KVM_RULES_FILE;
   const ctx = contextWith([{ when: (argv) => argv[0] === "udevadm", code: 127, stderr: "udevadm: not found" }], {
     "/dev/kvm": "",
   });
-  const changes = { ...noChanges(), kvmRule: await enableKvm(ctx, box.state, rules) };
+  const changes = { ...noChanges(), kvmRule: await enableKvm(ctx, STATE) };
   assert.match(
     ctx.stderr.join("\n"),
     /warning: --enable-kvm: udevadm control --reload-rules failed: udevadm: not found/,
   );
-  await undoBuilderChanges(ctx, box.state, changes);
-  assert.throws(() => Deno.statSync(rules), Deno.errors.NotFound);
+  await undoBuilderChanges(ctx, STATE, changes);
+  assert.equal(ctx.files.exists(rules), false);
 });
 
 Deno.test("kvm is usable only when /dev/kvm opens read-write as the build user", async (t) => {
@@ -154,68 +140,46 @@ function dfScript(big: string): ScriptedResult[] {
   ];
 }
 
-/** Real file modes inside the sandbox; the folders above it (a world-writable /tmp) count as root's 0755. */
-function depsFor(root: string): BuildDirDeps {
-  return {
-    nixConfDir: `${root}/etc-nix`,
-    lstat: (path) => {
-      if (path.startsWith(root)) {
-        try {
-          return Deno.lstatSync(path);
-        } catch {
-          return undefined;
-        }
-      }
-      return { ...Deno.lstatSync("/"), isSymlink: false, mode: 0o40755 };
-    },
-  };
-}
-
 Deno.test("build-dir goes on the disk with the most free space, and everything is put back on the way out", async () => {
-  using box = sandbox();
-  const big = `${box.root}/mnt`;
-  Deno.mkdirSync(big);
-  Deno.mkdirSync(`${box.root}/etc-nix`);
+  const big = "/mnt";
   const original = "build-users-group = nixbld\nsandbox = true";
-  Deno.writeTextFileSync(`${box.root}/etc-nix/nix.conf`, original);
-  const ctx = contextWith(dfScript(big), { [NIX_DAEMON_SOCKET]: "" });
+  const ctx = contextWith(dfScript(big), { [NIX_DAEMON_SOCKET]: "", "/etc/nix/nix.conf": original });
+  ctx.files.makeDir(big, 0o755);
+  ctx.files.makeDir("/nix/store", 0o755);
   const changes = noChanges();
-  const outcome = await prepareBuildDir(ctx, box.state, NIX, changes, depsFor(box.root));
+  const outcome = await prepareBuildDir(ctx, STATE, NIX, changes);
 
   assert.equal(outcome.buildDir, `${big}/dnb-build`);
   assert.equal(outcome.buildDirFreeBytes, 68703080 * 1024);
   assert.equal(outcome.storeFreeBytes, 5000000 * 1024);
   assert.equal(outcome.note, undefined);
-  assert.equal((Deno.statSync(`${big}/dnb-build`).mode ?? 0) & 0o777, 0o755);
+  assert.equal((ctx.files.stat(`${big}/dnb-build`)?.mode ?? 0) & 0o777, 0o755);
   assert.equal(
-    Deno.readTextFileSync(`${box.root}/etc-nix/nix.conf`),
+    ctx.files.readText("/etc/nix/nix.conf"),
     `${original}\n# >>> dnb >>>\nbuild-dir = ${big}/dnb-build\n# <<< dnb <<<`,
   );
   // The system daemon serves builds for a non-root ssh user: it rereads nix.conf.
   assert.ok(argvs(ctx.runner).includes("systemctl restart nix-daemon.service"));
 
-  Deno.writeTextFileSync(`${big}/dnb-build/left-by-a-failed-build`, "");
-  await undoBuilderChanges(ctx, box.state, changes);
-  assert.equal(Deno.readTextFileSync(`${box.root}/etc-nix/nix.conf`), original);
-  assert.throws(() => Deno.statSync(`${big}/dnb-build`), Deno.errors.NotFound);
+  ctx.files.writeAtomic(`${big}/dnb-build/left-by-a-failed-build`, "");
+  await undoBuilderChanges(ctx, STATE, changes);
+  assert.equal(ctx.files.readText("/etc/nix/nix.conf"), original);
+  assert.equal(ctx.files.exists(`${big}/dnb-build`), false);
   assert.equal(argvs(ctx.runner).filter((argv) => argv === "systemctl restart nix-daemon.service").length, 2);
 });
 
 Deno.test("a world-writable folder on the way is never a build-dir (Nix refuses one)", async () => {
-  using box = sandbox();
-  const big = `${box.root}/mnt`;
-  Deno.mkdirSync(big);
-  Deno.chmodSync(big, 0o1777);
-  Deno.mkdirSync(`${box.root}/etc-nix`);
+  const big = "/mnt";
   const ctx = contextWith(dfScript(big), {});
+  ctx.files.makeDir(big, 0o1777);
   const changes = noChanges();
-  const outcome = await prepareBuildDir(ctx, box.state, NIX, changes, depsFor(box.root));
+  const outcome = await prepareBuildDir(ctx, STATE, NIX, changes);
   // The next best disk holds the store: Nix's own folder there.
   assert.equal(outcome.buildDir, "/nix/var/nix/builds");
-  assert.throws(() => Deno.statSync(`${big}/dnb-build`), Deno.errors.NotFound);
-  assert.match(Deno.readTextFileSync(`${box.root}/etc-nix/nix.conf`), /^build-dir = \/nix\/var\/nix\/builds$/m);
-  await undoBuilderChanges(ctx, box.state, changes);
-  assert.throws(() => Deno.statSync(`${box.root}/etc-nix/nix.conf`), Deno.errors.NotFound);
+  assert.equal(ctx.files.exists(`${big}/dnb-build`), false);
+  assert.match(ctx.files.readText("/etc/nix/nix.conf") ?? "", /^build-dir = \/nix\/var\/nix\/builds$/m);
+  await undoBuilderChanges(ctx, STATE, changes);
+  assert.equal(ctx.files.exists("/etc/nix/nix.conf"), false);
 });
 
 Deno.test("Nix without build-dir (2.8), a user's own build-dir, or macOS: nothing changes, free space is still told", async (t) => {
@@ -226,16 +190,15 @@ Deno.test("Nix without build-dir (2.8), a user's own build-dir, or macOS: nothin
   ];
   for (const [name, nix, os, buildDir, note] of cases) {
     await t.step(name, async () => {
-      using box = sandbox();
-      Deno.mkdirSync(`${box.root}/etc-nix`);
       const ctx = contextWith(dfScript("/mnt"), { [NIX_DAEMON_SOCKET]: "" }, os);
+      ctx.files.makeDir("/etc/nix", 0o755);
       const changes = noChanges();
-      const outcome = await prepareBuildDir(ctx, box.state, { ...NIX, ...nix }, changes, depsFor(box.root));
+      const outcome = await prepareBuildDir(ctx, STATE, { ...NIX, ...nix }, changes);
       assert.equal(outcome.buildDir, buildDir);
       if (note) assert.match(outcome.note ?? "", note);
       assert.ok(outcome.buildDirFreeBytes !== undefined && outcome.storeFreeBytes !== undefined);
       assert.deepEqual(changes, noChanges());
-      assert.deepEqual([...Deno.readDirSync(`${box.root}/etc-nix`)], []);
+      assert.deepEqual(ctx.files.list("/etc/nix"), []);
       assert.ok(!argvs(ctx.runner).some((argv) => argv.startsWith("systemctl") || argv === "df -PkT"));
     });
   }

@@ -62,20 +62,18 @@ interface DoctorRun {
 }
 
 async function doctor(run: DoctorRun = {}): Promise<{ code: number; ctx: TestContext; stateDir: string }> {
-  const stateDir = Deno.makeTempDirSync({ prefix: "dnb-doctor-" });
-  try {
-    if (run.session) Deno.writeTextFileSync(`${stateDir}/tailscale.json`, JSON.stringify(run.session));
-    const base = testContext({
-      env: { DNB_STATE_DIR: stateDir, ...run.env },
-      files: run.files ?? MACHINE_PATHS,
-      facts: { ...HEALTHY_FACTS, ...run.facts },
-    });
-    const ctx: TestContext = { ...base, runner: new FakeRunner([...(run.script ?? []), ...HEALTHY]) };
-    const code = await runCli(["doctor", ...(run.args ?? [])], "dnb", ctx);
-    return { code, ctx, stateDir };
-  } finally {
-    Deno.removeSync(stateDir, { recursive: true });
-  }
+  const stateDir = "/run/dnb";
+  const session: Record<string, string> = run.session
+    ? { [`${stateDir}/tailscale.json`]: JSON.stringify(run.session) }
+    : {};
+  const base = testContext({
+    env: { DNB_STATE_DIR: stateDir, ...run.env },
+    files: { ...(run.files ?? MACHINE_PATHS), ...session },
+    facts: { ...HEALTHY_FACTS, ...run.facts },
+  });
+  const ctx: TestContext = { ...base, runner: new FakeRunner([...(run.script ?? []), ...HEALTHY]) };
+  const code = await runCli(["doctor", ...(run.args ?? [])], "dnb", ctx);
+  return { code, ctx, stateDir };
 }
 
 function lines(ctx: TestContext): string[] {

@@ -1,3 +1,4 @@
+import { Files } from "../../lib/core/files.ts";
 import assert from "node:assert/strict";
 import { daemonRestartArgv, queryStore } from "../../lib/nix/daemon.ts";
 import { DenoRunner } from "../../lib/core/exec.ts";
@@ -28,25 +29,20 @@ Deno.test("the builders value is read from Nix's own configuration", () => {
 });
 
 async function confirmWith(builders: string | undefined): Promise<string[]> {
-  const bin = Deno.makeTempDirSync({ prefix: "dnb-nix-bin-" });
-  try {
-    Deno.writeTextFileSync(`${bin}/nix`, "", { mode: 0o755 });
-    const config = builders === undefined ? "{}" : JSON.stringify({ builders: { value: builders } });
-    const runner = new FakeRunner([{ when: (argv) => argv.includes("show"), stdout: config }]);
-    const ctx = { ...testContext({ env: { PATH: bin } }), runner };
-    await confirmBuilders(ctx);
-    assert.deepEqual(runner.calls[0]?.argv, [
-      `${bin}/nix`,
-      "--extra-experimental-features",
-      "nix-command",
-      "config",
-      "show",
-      "--json",
-    ]);
-    return ctx.stderr;
-  } finally {
-    Deno.removeSync(bin, { recursive: true });
-  }
+  const config = builders === undefined ? "{}" : JSON.stringify({ builders: { value: builders } });
+  const runner = new FakeRunner([{ when: (argv) => argv.includes("show"), stdout: config }]);
+  const ctx = { ...testContext({ env: { PATH: "/usr/bin" } }), runner };
+  ctx.files.writeAtomic("/usr/bin/nix", "", 0o755);
+  await confirmBuilders(ctx);
+  assert.deepEqual(runner.calls[0]?.argv, [
+    "/usr/bin/nix",
+    "--extra-experimental-features",
+    "nix-command",
+    "config",
+    "show",
+    "--json",
+  ]);
+  return ctx.stderr;
 }
 
 Deno.test("after configuring, dnb reads back what Nix uses and warns when something else wins", async () => {
@@ -78,7 +74,7 @@ Deno.test("a store is asked with `nix store info`, and `nix store ping` only whe
   ]);
 });
 
-const nix = findOnPath("nix", Deno.env.get("PATH") ?? "");
+const nix = findOnPath(new Files(), "nix", Deno.env.get("PATH") ?? "");
 Deno.test({
   name: "the real Nix on this machine answers the store query, by info or by its older name",
   // CI installs Nix (2.8 from Debian, which has only `store ping`): there this test must run.

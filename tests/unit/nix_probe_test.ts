@@ -1,3 +1,4 @@
+import { Files } from "../../lib/core/files.ts";
 import assert from "node:assert/strict";
 import { findOnPath } from "../../lib/core/path_lookup.ts";
 import { parseNixConfig, parseNixVersion } from "../../lib/nix/probe.ts";
@@ -42,7 +43,7 @@ Deno.test("the build users group and build-dir: absent before Nix 2.22, null whe
 
 Deno.test({
   name: "the real Nix here parses, and has build-dir exactly when it is 2.22 or later",
-  ignore: findOnPath("nix", Deno.env.get("PATH") ?? "") === undefined,
+  ignore: findOnPath(new Files(), "nix", Deno.env.get("PATH") ?? "") === undefined,
   fn: async () => {
     const run = async (args: string[]) =>
       new TextDecoder().decode((await new Deno.Command("nix", { args }).output()).stdout);

@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { runCli } from "../../lib/cli.ts";
 import type { Cluster, ClusterMember } from "../../lib/farm/cluster.ts";
 import { DONE_SCRIPT } from "../../lib/protocol/scripts.ts";
-import { writeSystemFile } from "../../lib/core/files.ts";
+
 import { testContext } from "../support/context.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { builderInfo } from "../support/builder_info.ts";
+import { writeSystemFile } from "../../lib/core/system_files.ts";
+import { Files } from "../../lib/core/files.ts";
 
 const info = builderInfo({
   hostname: "b",
@@ -50,7 +52,7 @@ Deno.test("stop tells every ready builder, names one it cannot reach, exits 1 an
   const stateDir = Deno.makeTempDirSync({ prefix: "dnb-stop-" });
   try {
     farmState(stateDir);
-    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir } });
+    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir }, root: "/" });
     const runner = new FakeRunner([{
       when: (argv) => argv.includes("b2"),
       code: 255,
@@ -67,7 +69,7 @@ Deno.test("stop tells every ready builder, names one it cannot reach, exits 1 an
     const stopped = JSON.parse(Deno.readTextFileSync(`${stateDir}/stopped.json`));
     assert.deepEqual([stopped.released, stopped.unreachable], [["b1"], ["b2"]]);
 
-    const again = testContext({ env: { DNB_STATE_DIR: stateDir } });
+    const again = testContext({ env: { DNB_STATE_DIR: stateDir }, root: "/" });
     assert.equal(await runCli(["stop"], "dnb", again), 0);
     assert.match(again.stderr[0]!, /^dnb: stop: already stopped at .*; nothing to do$/);
     assert.deepEqual(again.runner.calls, []);
@@ -103,7 +105,7 @@ Deno.test("stop keeps the final reading each builder sends with done; status and
       { when: (argv) => argv.includes("b2"), stdout: "not a reading\n" },
     ]);
     const summaryFile = `${stateDir}/summary.md`;
-    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir, GITHUB_STEP_SUMMARY: summaryFile } });
+    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir, GITHUB_STEP_SUMMARY: summaryFile }, root: "/" });
     assert.equal(await runCli(["post"], "dnb", { ...ctx, runner }), 0);
     assert.deepEqual(ctx.stderr.filter((line) => line.startsWith("dnb: stop:   ")), [
       "dnb: stop:   builder  derivations   busy  claimed  utilization",
@@ -123,7 +125,7 @@ Deno.test("stop keeps the final reading each builder sends with done; status and
       /\n\| \*\*farm\*\* \| \*\*8\*\* \| \*\*5\.50 min\*\* \| \*\*12\.0 min\*\* \| \*\*46%\*\* \|\n/,
     );
 
-    const status = testContext({ env: { DNB_STATE_DIR: stateDir } });
+    const status = testContext({ env: { DNB_STATE_DIR: stateDir }, root: "/" });
     assert.equal(await runCli(["status", "--json"], "dnb", status), 0);
     const report = JSON.parse(status.stdout.join(""));
     assert.deepEqual(report.builders.map((b: { usage: { derivations: number } | null }) => b.usage?.derivations), [
@@ -151,9 +153,14 @@ Deno.test("post on a builder that was killed puts back the system files it chang
     const nixConf = `${root}/nix.conf`;
     const rule = `${root}/99-dnb-kvm.rules`;
     Deno.writeTextFileSync(nixConf, "sandbox = true");
-    writeSystemFile(stateDir, nixConf, "sandbox = true\n# >>> dnb >>>\nbuild-dir = /mnt/dnb-build\n# <<< dnb <<<\n");
-    writeSystemFile(stateDir, rule, 'KERNEL=="kvm", MODE="0666"\n');
-    const ctx = testContext();
+    writeSystemFile(
+      new Files(),
+      stateDir,
+      nixConf,
+      "sandbox = true\n# >>> dnb >>>\nbuild-dir = /mnt/dnb-build\n# <<< dnb <<<\n",
+    );
+    writeSystemFile(new Files(), stateDir, rule, 'KERNEL=="kvm", MODE="0666"\n');
+    const ctx = testContext({ root: "/" });
     assert.equal(await runCli(["post", "--state-dir", stateDir], "dnb", ctx), 0);
     assert.equal(Deno.readTextFileSync(nixConf), "sandbox = true");
     assert.throws(() => Deno.statSync(rule), Deno.errors.NotFound);

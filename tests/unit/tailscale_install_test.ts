@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DnbError } from "../../lib/core/errors.ts";
 import { DenoRunner } from "../../lib/core/exec.ts";
+import { Files } from "../../lib/core/files.ts";
 import { Redactor } from "../../lib/core/redact.ts";
 import {
   goInstallSpec,
@@ -48,6 +49,14 @@ function executablesIn(dir: string): string[] {
   }
 }
 
+/** The real effects: a local server stands in for Tailscale's downloads. */
+const effects = {
+  runner: new DenoRunner(),
+  redactor: new Redactor(),
+  fetch: (url: string, init: RequestInit) => fetch(url, init),
+  files: new Files(),
+};
+
 Deno.test("the pinned tarball is downloaded, checked and installed; a wrong checksum or a missing asset installs nothing", async (t) => {
   const dir = Deno.makeTempDirSync({ prefix: "dnb-install-" });
   try {
@@ -58,8 +67,7 @@ Deno.test("the pinned tarball is downloaded, checked and installed; a wrong chec
       await t.step("right checksum", async () => {
         const installed = await installTailscale(
           { ...request, sha256: await sha256Hex(tarball) },
-          new DenoRunner(),
-          new Redactor(),
+          effects,
         );
         const run = await new Deno.Command(installed.tailscale).output();
         assert.equal(new TextDecoder().decode(run.stdout), "tailscale 9.9.9\n");
@@ -68,7 +76,7 @@ Deno.test("the pinned tarball is downloaded, checked and installed; a wrong chec
       });
       await t.step("wrong checksum", async () => {
         await assert.rejects(
-          installTailscale({ ...request, sha256: "0".repeat(64) }, new DenoRunner(), new Redactor()),
+          installTailscale({ ...request, sha256: "0".repeat(64) }, effects),
           (error: unknown) =>
             error instanceof DnbError && /has sha256 [0-9a-f]{64}, expected 0{64}; not installed/.test(error.message),
         );
@@ -79,8 +87,7 @@ Deno.test("the pinned tarball is downloaded, checked and installed; a wrong chec
         await assert.rejects(
           installTailscale(
             { ...request, version: "0.0.1", sha256: await sha256Hex(tarball) },
-            new DenoRunner(),
-            new Redactor(),
+            effects,
           ),
           /downloading .*tailscale_0\.0\.1_amd64\.tgz failed: HTTP 404/,
         );
