@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ConfigSources, loadConfig, loadStateDir } from "../../lib/config/config.ts";
 import { InputError } from "../../lib/core/errors.ts";
+import { actionsEnv } from "../support/github.ts";
 
 function sources(
   flags: ConfigSources["flags"],
@@ -20,7 +21,7 @@ function sources(
   };
 }
 
-const GITHUB = { GITHUB_ACTIONS: "true", GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: "2" };
+const GITHUB = actionsEnv({ run: { id: "9876543210", attempt: "2" } });
 
 Deno.test("defaults for a builder off GitHub", () => {
   const config = loadConfig(sources({ "--role": "builder" }));
