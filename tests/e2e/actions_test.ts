@@ -1,8 +1,9 @@
 /** The GitHub Actions experience of a real farm run: masks, groups, outputs and the step summary. */
 import assert from "node:assert/strict";
-import { createFarm, FARM_OAUTH_SECRET } from "./harness/farm.ts";
+import { createFarm, FARM_OAUTH_SECRET, TWO_SYSTEM_HOSTS } from "./harness/farm.ts";
 import { runCoordinator, startBuilder } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
+import { actionsEnv, HOST_STEP_FILES } from "../support/github.ts";
 
 /** Parses $GITHUB_OUTPUT's `name<<delimiter` blocks. */
 function parseOutputs(text: string): Record<string, string> {
@@ -21,63 +22,52 @@ function parseOutputs(text: string): Record<string, string> {
 farmTest(
   "on Actions: outputs, a summary table and diagram, log groups, and the OAuth secret masked everywhere",
   async () => {
-    const farm = await createFarm({
-      hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }],
-    });
-    try {
-      const env = {
-        TS_AUTHKEY: FARM_OAUTH_SECRET,
-        GITHUB_ACTIONS: "true",
-        GITHUB_OUTPUT: "/tmp/gh-output",
-        GITHUB_STEP_SUMMARY: "/tmp/gh-summary",
-      };
-      for (const name of ["b1", "b2"]) startBuilder(farm, name, [], { TS_AUTHKEY: FARM_OAUTH_SECRET });
-      const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"], env);
-      assert.equal(coordinator.code, 0, coordinator.stderr);
-      const dir = farm.host("coord").dir;
-      const outputText = Deno.readTextFileSync(`${dir}/tmp/gh-output`);
-      const summary = Deno.readTextFileSync(`${dir}/tmp/gh-summary`);
+    await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
+    const env = { TS_AUTHKEY: FARM_OAUTH_SECRET, ...actionsEnv(HOST_STEP_FILES) };
+    for (const name of ["b1", "b2"]) startBuilder(farm, name, [], { TS_AUTHKEY: FARM_OAUTH_SECRET });
+    const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"], env);
+    assert.equal(coordinator.code, 0, coordinator.stderr);
+    const dir = farm.host("coord").dir;
+    const outputText = Deno.readTextFileSync(`${dir}${HOST_STEP_FILES.output}`);
+    const summary = Deno.readTextFileSync(`${dir}${HOST_STEP_FILES.summary}`);
 
-      const outputs = parseOutputs(outputText);
-      assert.deepEqual(Object.keys(outputs), ["builders", "systems", "machines", "ready_seconds", "hostname"]);
-      assert.deepEqual(JSON.parse(outputs.builders!).map((b: { name: string }) => b.name), ["b1", "b2"]);
-      assert.ok(
-        outputs.systems!.split(",").includes("aarch64-linux") && outputs.systems!.split(",").includes("x86_64-linux"),
-      );
-      assert.equal(outputs.machines!.split("\n").filter((line) => line.startsWith("ssh-ng://")).length, 2);
-      assert.match(outputs.ready_seconds!, /^\d+\.\d$/);
-      assert.equal(outputs.hostname, "coord");
+    const outputs = parseOutputs(outputText);
+    assert.deepEqual(Object.keys(outputs), ["builders", "systems", "machines", "ready_seconds", "hostname"]);
+    assert.deepEqual(JSON.parse(outputs.builders!).map((b: { name: string }) => b.name), ["b1", "b2"]);
+    assert.ok(
+      outputs.systems!.split(",").includes("aarch64-linux") && outputs.systems!.split(",").includes("x86_64-linux"),
+    );
+    assert.equal(outputs.machines!.split("\n").filter((line) => line.startsWith("ssh-ng://")).length, 2);
+    assert.match(outputs.ready_seconds!, /^\d+\.\d$/);
+    assert.equal(outputs.hostname, "coord");
 
-      assert.match(
-        summary,
-        /\| builder \| address \| systems \| cores \| max jobs \| features \| link \| free for builds \| ready after \|/,
-      );
-      // Each builder's free space, where its builds go (Nix 2.8: /tmp) and in /nix.
-      assert.match(
-        summary,
-        /\| b1 \| .* \| unknown \| \d+\.\d GiB free in \/tmp, \/nix \d+\.\d GiB free \| [\d.]+ s \|/,
-      );
-      const rows = JSON.parse(outputs.builders!) as { buildDir?: string; buildDirFreeBytes?: number }[];
-      assert.ok(rows.every((row) => row.buildDir === "/tmp" && row.buildDirFreeBytes! > 0));
-      assert.match(summary, /\| b1 \| 100\.64\.0\.11 \| x86_64-linux/);
-      assert.match(summary, /\| b2 \| 100\.64\.0\.12 \| aarch64-linux \|/);
-      assert.match(summary, /```mermaid\ngraph LR\n/);
+    assert.match(
+      summary,
+      /\| builder \| address \| systems \| cores \| max jobs \| features \| link \| free for builds \| ready after \|/,
+    );
+    // Each builder's free space, where its builds go (Nix 2.8: /tmp) and in /nix.
+    assert.match(
+      summary,
+      /\| b1 \| .* \| unknown \| \d+\.\d GiB free in \/tmp, \/nix \d+\.\d GiB free \| [\d.]+ s \|/,
+    );
+    const rows = JSON.parse(outputs.builders!) as { buildDir?: string; buildDirFreeBytes?: number }[];
+    assert.ok(rows.every((row) => row.buildDir === "/tmp" && row.buildDirFreeBytes! > 0));
+    assert.match(summary, /\| b1 \| 100\.64\.0\.11 \| x86_64-linux/);
+    assert.match(summary, /\| b2 \| 100\.64\.0\.12 \| aarch64-linux \|/);
+    assert.match(summary, /```mermaid\ngraph LR\n/);
 
-      // The secret and the form tailscale up gets are masked for the runner, and written nowhere else.
-      const suffixed = `${FARM_OAUTH_SECRET}?ephemeral=true&preauthorized=true`;
-      assert.ok(coordinator.stdout.includes(`::add-mask::${FARM_OAUTH_SECRET}\n`));
-      assert.ok(coordinator.stdout.includes(`::add-mask::${suffixed}\n`));
-      const stdoutWithoutMasks = coordinator.stdout.split("\n").filter((line) => !line.startsWith("::add-mask::")).join(
-        "\n",
-      );
-      for (const text of [outputText, summary, coordinator.stderr, stdoutWithoutMasks]) {
-        assert.ok(!text.includes(FARM_OAUTH_SECRET), "the secret appears");
-      }
-      for (const group of ["Join the tailnet", "Find and claim builders", "Configure Nix"]) {
-        assert.match(coordinator.stderr, new RegExp(`::group::${group}\\n[\\s\\S]*?::endgroup::`));
-      }
-    } finally {
-      await farm.destroy();
+    // The secret and the form tailscale up gets are masked for the runner, and written nowhere else.
+    const suffixed = `${FARM_OAUTH_SECRET}?ephemeral=true&preauthorized=true`;
+    assert.ok(coordinator.stdout.includes(`::add-mask::${FARM_OAUTH_SECRET}\n`));
+    assert.ok(coordinator.stdout.includes(`::add-mask::${suffixed}\n`));
+    const stdoutWithoutMasks = coordinator.stdout.split("\n").filter((line) => !line.startsWith("::add-mask::")).join(
+      "\n",
+    );
+    for (const text of [outputText, summary, coordinator.stderr, stdoutWithoutMasks]) {
+      assert.ok(!text.includes(FARM_OAUTH_SECRET), "the secret appears");
+    }
+    for (const group of ["Join the tailnet", "Find and claim builders", "Configure Nix"]) {
+      assert.match(coordinator.stderr, new RegExp(`::group::${group}\\n[\\s\\S]*?::endgroup::`));
     }
   },
 );

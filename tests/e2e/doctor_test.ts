@@ -1,9 +1,10 @@
 /** `dnb doctor` on a farm host: real root, real single-user Nix, real df, and the Tailscale double. */
 import assert from "node:assert/strict";
 import { createFarm, type Farm } from "./harness/farm.ts";
-import { eventually, exitWithin, runDnb, startBuilder } from "./harness/dnb.ts";
+import { exitWithin, runDnb, startBuilder } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { parseStatus } from "../../lib/tailnet/status.ts";
+import { eventually } from "../support/eventually.ts";
 
 /** Every file below the host folders dnb could change, with its content, to show doctor changes none. */
 function snapshot(farm: Farm, host: string): Record<string, string> {
@@ -34,61 +35,57 @@ interface Check {
 farmTest(
   "doctor on a farm host: root and Nix found; off the tailnet it fails, once the builder joined it passes",
   async () => {
-    const farm = await createFarm({ hosts: [{ name: "b1" }] });
-    try {
-      const before = snapshot(farm, "b1");
-      const offline = await runDnb(farm, "b1", ["doctor"]);
-      assert.equal(offline.code, 1, `${offline.stdout}${offline.stderr}`);
-      assert.equal(offline.stderr, "");
-      const out = offline.stdout;
-      assert.equal(lineOf(out, "root"), "ok   root:          running as root");
-      assert.match(
-        lineOf(out, "nix"),
-        /^warn nix: +Nix \d+\.\d+\S*, single-user \(no daemon socket at \/nix\/var\/nix\/daemon-socket\/socket\); fix: /,
-      );
-      assert.equal(lineOf(out, "nix.conf"), "ok   nix.conf:      dnb's block goes in /etc/nix/nix.conf");
-      assert.equal(lineOf(out, "trusted-users"), "ok   trusted-users: root trusted (trusted-users = root)");
-      // The machine's own /dev/kvm shows through (or not): never a failure.
-      assert.match(lineOf(out, "kvm"), /^(ok {3}|warn )kvm: /);
-      assert.match(lineOf(out, "disk"), /^(ok {3}|warn )disk: +\d+\.\d GiB free on \/nix/);
-      assert.match(
-        lineOf(out, "tailscale"),
-        /^fail tailscale: +not logged in: no tailscaled answers \(failed to connect to local tailscaled[^)]*\), and no auth key is set; fix: set TS_AUTHKEY/,
-      );
-      assert.match(
-        lineOf(out, "tailnet-acl"),
-        /^skip tailnet-acl: +tag ownership not checked: it needs a Tailscale API token; verify: /,
-      );
-      assert.equal(out.trimEnd().split("\n").length, 8);
-      assert.deepEqual(snapshot(farm, "b1"), before, "doctor changed nothing");
+    await using farm = await createFarm({ hosts: [{ name: "b1" }] });
+    const before = snapshot(farm, "b1");
+    const offline = await runDnb(farm, "b1", ["doctor"]);
+    assert.equal(offline.code, 1, `${offline.stdout}${offline.stderr}`);
+    assert.equal(offline.stderr, "");
+    const out = offline.stdout;
+    assert.equal(lineOf(out, "root"), "ok   root:          running as root");
+    assert.match(
+      lineOf(out, "nix"),
+      /^warn nix: +Nix \d+\.\d+\S*, single-user \(no daemon socket at \/nix\/var\/nix\/daemon-socket\/socket\); fix: /,
+    );
+    assert.equal(lineOf(out, "nix.conf"), "ok   nix.conf:      dnb's block goes in /etc/nix/nix.conf");
+    assert.equal(lineOf(out, "trusted-users"), "ok   trusted-users: root trusted (trusted-users = root)");
+    // The machine's own /dev/kvm shows through (or not): never a failure.
+    assert.match(lineOf(out, "kvm"), /^(ok {3}|warn )kvm: /);
+    assert.match(lineOf(out, "disk"), /^(ok {3}|warn )disk: +\d+\.\d GiB free on \/nix/);
+    assert.match(
+      lineOf(out, "tailscale"),
+      /^fail tailscale: +not logged in: no tailscaled answers \(failed to connect to local tailscaled[^)]*\), and no auth key is set; fix: set TS_AUTHKEY/,
+    );
+    assert.match(
+      lineOf(out, "tailnet-acl"),
+      /^skip tailnet-acl: +tag ownership not checked: it needs a Tailscale API token; verify: /,
+    );
+    assert.equal(out.trimEnd().split("\n").length, 8);
+    assert.deepEqual(snapshot(farm, "b1"), before, "doctor changed nothing");
 
-      const builder = startBuilder(farm, "b1");
-      try {
-        await eventually("b1 logged in", async () => {
-          const status = await farm.run("b1", ["tailscale", "--socket=/tmp/dnb/tailscaled.sock", "status", "--json"]);
-          return status.code === 0 && parseStatus(status.stdout).backendState === "Running";
-        }, 60_000);
-        const joined = await runDnb(farm, "b1", ["doctor", "--json"]);
-        assert.equal(joined.code, 0, `${joined.stdout}${joined.stderr}`);
-        const report = JSON.parse(joined.stdout) as { version: number; status: string; checks: Check[] };
-        assert.equal(report.version, 1);
-        assert.equal(report.status, "warn", "single-user Nix stays a warning");
-        const tailscale = report.checks.find((check) => check.name === "tailscale");
-        assert.deepEqual(tailscale, {
-          name: "tailscale",
-          status: "ok",
-          message: `b1 (${farm.host("b1").address}), tags tag:nix-builder, dnb's tailscaled (/tmp/dnb/tailscaled.sock)`,
-        });
-        const acl = report.checks.find((check) => check.name === "tailnet-acl");
-        assert.equal(acl?.status, "skip");
-        assert.match(acl?.message ?? "", /this node's tags \(tag:nix-builder\) were accepted at login$/);
-        assert.deepEqual(report.checks.filter((check) => check.status === "fail"), []);
-      } finally {
-        builder.kill();
-        await exitWithin(builder, 30_000);
-      }
+    const builder = startBuilder(farm, "b1");
+    try {
+      await eventually("b1 logged in", async () => {
+        const status = await farm.run("b1", ["tailscale", "--socket=/tmp/dnb/tailscaled.sock", "status", "--json"]);
+        return status.code === 0 && parseStatus(status.stdout).backendState === "Running";
+      }, 60_000);
+      const joined = await runDnb(farm, "b1", ["doctor", "--json"]);
+      assert.equal(joined.code, 0, `${joined.stdout}${joined.stderr}`);
+      const report = JSON.parse(joined.stdout) as { version: number; status: string; checks: Check[] };
+      assert.equal(report.version, 1);
+      assert.equal(report.status, "warn", "single-user Nix stays a warning");
+      const tailscale = report.checks.find((check) => check.name === "tailscale");
+      assert.deepEqual(tailscale, {
+        name: "tailscale",
+        status: "ok",
+        message: `b1 (${farm.host("b1").address}), tags tag:nix-builder, dnb's tailscaled (/tmp/dnb/tailscaled.sock)`,
+      });
+      const acl = report.checks.find((check) => check.name === "tailnet-acl");
+      assert.equal(acl?.status, "skip");
+      assert.match(acl?.message ?? "", /this node's tags \(tag:nix-builder\) were accepted at login$/);
+      assert.deepEqual(report.checks.filter((check) => check.status === "fail"), []);
     } finally {
-      await farm.destroy();
+      builder.kill();
+      await exitWithin(builder, 30_000);
     }
   },
 );

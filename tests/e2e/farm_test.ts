@@ -4,9 +4,9 @@ import { machinesLine } from "../../lib/nix/machines_file.ts";
 import { upsertBlock } from "../../lib/core/managed_block.ts";
 import { nixConfBlockBody } from "../../lib/nix/conf.ts";
 import { sshConfigLines } from "../../lib/ssh/ssh_config.ts";
-import { createFarm, type Farm, sweepStaleRuns } from "./harness/farm.ts";
+import { createFarm, type Farm, farmProcess, sweepStaleRuns } from "./harness/farm.ts";
 import { leftovers } from "./harness/leftovers.ts";
-import { buildRecords, probeDerivations } from "./harness/nix_fixtures.ts";
+import { buildOnFarm, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 
 const BUILDERS = [{ name: "b1", system: "x86_64-linux" }, { name: "b2", system: "aarch64-linux" }];
@@ -44,51 +44,32 @@ function configureCoordinator(farm: Farm, keyFor: (name: string) => string): voi
   );
 }
 
-async function distributedBuild(
-  farm: Farm,
-  perSystem: number,
-): Promise<{ code: number; stderr: string; built: { host: string; system: string }[] }> {
-  Deno.writeTextFileSync(
-    `${farm.host("coord").dir}/tmp/probe.nix`,
-    probeDerivations({ "x86_64-linux": perSystem, "aarch64-linux": perSystem }, crypto.randomUUID()),
-  );
-  const build = await farm.run("coord", ["nix-build", "--max-jobs", "0", "--no-out-link", "/tmp/probe.nix"], {
-    timeoutMs: 120_000,
-  });
-  if (build.code !== 0) return { code: build.code, stderr: build.stderr, built: [] };
-  const outputs = build.stdout.trim().split("\n");
-  const contents = await Promise.all(outputs.map((path) => farm.run("coord", ["cat", path]).then((r) => r.stdout)));
-  return { code: 0, stderr: build.stderr, built: buildRecords(contents) };
-}
+const distributedBuild = (farm: Farm, perSystem: number) =>
+  buildOnFarm(farm, probeDerivations({ "x86_64-linux": perSystem, "aarch64-linux": perSystem }, crypto.randomUUID()));
 
 farmTest("each system's derivations are built on the builder of that system, host keys pinned", async () => {
-  const farm = await createFarm({ hosts: [{ name: "coord" }, ...BUILDERS] });
-  try {
-    configureCoordinator(farm, (name) => farm.host(name).sshHostKey);
-    const result = await distributedBuild(farm, 3);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.built.length, 6);
-    for (const { host, system } of result.built) assert.equal(host, system === "x86_64-linux" ? "b1" : "b2");
-    assert.deepEqual(new Set(result.built.map((record) => record.system)), new Set(["x86_64-linux", "aarch64-linux"]));
-  } finally {
-    await farm.destroy();
-  }
+  await using farm = await createFarm({ hosts: [{ name: "coord" }, ...BUILDERS] });
+  configureCoordinator(farm, (name) => farm.host(name).sshHostKey);
+  const result = await distributedBuild(farm, 3);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.records.length, 6);
+  for (const { host, system } of result.records) assert.equal(host, system === "x86_64-linux" ? "b1" : "b2");
+  assert.deepEqual(
+    new Set(result.records.map((record) => record.system)),
+    new Set(["x86_64-linux", "aarch64-linux"]),
+  );
 });
 
 farmTest("a wrong pinned host key makes the build fail", async () => {
-  const farm = await createFarm({ hosts: [{ name: "coord" }, ...BUILDERS] });
-  try {
-    // b2's key pinned for b1 too: b1's sshd presents its own key, which must be refused.
-    configureCoordinator(farm, () => farm.host("b2").sshHostKey);
-    const result = await distributedBuild(farm, 1);
-    assert.notEqual(result.code, 0);
-    assert.match(
-      result.stderr,
-      /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|failed to find a machine/i,
-    );
-  } finally {
-    await farm.destroy();
-  }
+  await using farm = await createFarm({ hosts: [{ name: "coord" }, ...BUILDERS] });
+  // b2's key pinned for b1 too: b1's sshd presents its own key, which must be refused.
+  configureCoordinator(farm, () => farm.host("b2").sshHostKey);
+  const result = await distributedBuild(farm, 1);
+  assert.notEqual(result.code, 0);
+  assert.match(
+    result.stderr,
+    /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|failed to find a machine/i,
+  );
 });
 
 farmTest("destroy leaves no namespace, mount, veth, process or folder of the run", async () => {
@@ -157,17 +138,11 @@ farmTest("the sweeper removes what a killed run left behind, and only that", asy
 });
 
 farmTest("an interrupted test process removes its farm on the way out", async () => {
-  const farmModule = new URL("./harness/farm.ts", import.meta.url).href;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { createFarm } from "${farmModule}";` +
-      `const farm = await createFarm({ hosts: [{ name: "a" }, { name: "b" }] });` +
+  const child = farmProcess(
+    `const farm = await createFarm({ hosts: [{ name: "a" }, { name: "b" }] });` +
       `console.log(farm.runId); await new Promise(() => {});`,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+    { stdout: "piped", stderr: "inherit" },
+  ).spawn();
   const reader = child.stdout.getReader();
   const { value } = await reader.read();
   const runId = new TextDecoder().decode(value).trim();
@@ -203,19 +178,14 @@ const hop = (farm: Farm, address: string) =>
 farmTest("a second test process with its own farm runs beside this one", async () => {
   const mine = await createFarm({ hosts: [{ name: "x" }, { name: "y" }] });
   try {
-    const farmModule = new URL("./harness/farm.ts", import.meta.url).href;
-    const other = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "eval",
-        `import { createFarm } from "${farmModule}";` +
-        `const farm = await createFarm({ hosts: [{ name: "x" }, { name: "y" }] });` +
+    const other = await farmProcess(
+      `const farm = await createFarm({ hosts: [{ name: "x" }, { name: "y" }] });` +
         `const y = farm.host("y");` +
         `Deno.writeTextFileSync(farm.host("x").dir + "/root-ssh/known_hosts", y.address + " " + y.sshHostKey + "\\n");` +
         `const hop = await farm.run("x", ["ssh", "-o", "BatchMode=yes", "root@" + y.address, "head -n 1 /etc/nix/nix.conf"]);` +
         `await farm.destroy();` +
         `Deno.exit(hop.stdout === "# host=y\\n" ? 0 : 1);`,
-      ],
-    }).output();
+    ).output();
     assert.equal(other.code, 0, new TextDecoder().decode(other.stderr));
     // The other process swept stale runs on start: ours, alive, must still work.
     const result = await hop(mine, trustY(mine));
@@ -226,22 +196,18 @@ farmTest("a second test process with its own farm runs beside this one", async (
 });
 
 farmTest("fault helpers: a stopped sshd and a downed link make a host unreachable", async () => {
-  const farm = await createFarm({ hosts: [{ name: "x" }, { name: "y" }, { name: "z" }] });
-  try {
-    const address = trustY(farm);
-    assert.equal((await hop(farm, address)).code, 0);
-    await farm.setLink("y", "down");
-    assert.equal((await hop(farm, address)).code, 255);
-    await farm.setLink("y", "up");
-    assert.equal((await hop(farm, address)).code, 0);
-    await farm.stopSshd("y");
-    const refused = await hop(farm, address);
-    assert.equal(refused.code, 255);
-    assert.match(refused.stderr, /Connection refused/);
-    const sleeper = farm.spawn("z", ["sleep", "600"]);
-    sleeper.kill("SIGKILL");
-    assert.equal((await sleeper.status).success, false);
-  } finally {
-    await farm.destroy();
-  }
+  await using farm = await createFarm({ hosts: [{ name: "x" }, { name: "y" }, { name: "z" }] });
+  const address = trustY(farm);
+  assert.equal((await hop(farm, address)).code, 0);
+  await farm.setLink("y", "down");
+  assert.equal((await hop(farm, address)).code, 255);
+  await farm.setLink("y", "up");
+  assert.equal((await hop(farm, address)).code, 0);
+  await farm.stopSshd("y");
+  const refused = await hop(farm, address);
+  assert.equal(refused.code, 255);
+  assert.match(refused.stderr, /Connection refused/);
+  const sleeper = farm.spawn("z", ["sleep", "600"]);
+  sleeper.kill("SIGKILL");
+  assert.equal((await sleeper.status).success, false);
 });

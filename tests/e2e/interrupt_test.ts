@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { FARM_BASE, type RunRecord } from "./harness/cleanup.ts";
 import { ensureMountPoints, readRecord, releaseMountPoints } from "./harness/cleanup.ts";
-import { eventually } from "./harness/dnb.ts";
+import { farmProcess } from "./harness/farm.ts";
 import { leftovers, running } from "./harness/leftovers.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { fromFileUrl } from "../support/paths.ts";
+import { eventually } from "../support/eventually.ts";
 
 const REPO = fromFileUrl(new URL("../../", import.meta.url));
 const decoder = new TextDecoder();
@@ -81,20 +82,16 @@ farmTest(
 );
 
 farmTest("a farm killed with SIGKILL while its hosts are being made leaves nothing behind", async () => {
-  const farmModule = new URL("./harness/farm.ts", import.meta.url).href;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { createFarm } from "${farmModule}";` +
-      `await createFarm({ hosts: ["a", "b", "c", "d", "e", "f"].map((name) => ({ name })) });` +
+  const child = farmProcess(
+    `await createFarm({ hosts: ["a", "b", "c", "d", "e", "f"].map((name) => ({ name })) });` +
       `await new Promise(() => {});`,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+    { stdout: "null", stderr: "null" },
+  ).spawn();
   // Some namespaces made, no sshd yet: host creation is under way.
   const { record } = await killAt(child, (record) => record.netns.length >= 3 && record.pids.length === 0);
-  assert.equal(record.pids.length, 0);
+  // The reaper swept the run: besides the namespaces, mounts and pids the kill waited for, no process names it.
+  const left = await leftovers(record.runId);
+  assert.deepEqual([left.netns, left.mounts, left.processes, left.folder], [[], [], [], false]);
 });
 
 farmTest("the demo passes from a checkout under /tmp, which each host's own /tmp would hide", async () => {

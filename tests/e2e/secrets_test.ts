@@ -4,11 +4,12 @@
  * OAuth secret.
  */
 import assert from "node:assert/strict";
-import { createFarm, FARM_AUTH_KEY, FARM_OAUTH_SECRET } from "./harness/farm.ts";
+import { createFarm, FARM_AUTH_KEY, FARM_OAUTH_SECRET, TWO_SYSTEM_HOSTS } from "./harness/farm.ts";
 import { exitWithin, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
-import { probeDerivations } from "./harness/nix_fixtures.ts";
+import { buildOnFarm, probeDerivations } from "./harness/nix_fixtures.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { keyFileModesPath } from "./harness/tailnet.ts";
+import { actionsEnv, HOST_STEP_FILES } from "../support/github.ts";
 
 const NOBODY = "65534";
 
@@ -64,9 +65,7 @@ function startSampler(dir: string, patterns: readonly string[]): Sampler {
 }
 
 farmTest("no auth key or OAuth secret where other users, logs, state, summaries or outputs show it", async () => {
-  const farm = await createFarm({
-    hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }],
-  });
+  const farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
   const samplerDir = Deno.makeTempDirSync({ prefix: "dnb-secrets-" });
   const canary = crypto.randomUUID();
   // Controls that show the sampler sees what it should: a root process's argv, a nobody process's
@@ -102,17 +101,11 @@ farmTest("no auth key or OAuth secret where other users, logs, state, summaries 
     ];
     const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"], {
       TS_AUTHKEY: FARM_OAUTH_SECRET,
-      GITHUB_ACTIONS: "true",
-      GITHUB_OUTPUT: "/tmp/gh-output",
-      GITHUB_STEP_SUMMARY: "/tmp/gh-summary",
+      ...actionsEnv(HOST_STEP_FILES),
     });
     assert.equal(coordinator.code, 0, coordinator.stderr + builders.map(log).join("\n"));
-    Deno.writeTextFileSync(
-      `${farm.host("coord").dir}/tmp/probe.nix`,
-      probeDerivations({ "x86_64-linux": 1, "aarch64-linux": 1 }, canary),
-    );
-    const build = await farm.run("coord", ["nix-build", "--max-jobs", "0", "--no-out-link", "/tmp/probe.nix"], {
-      timeoutMs: 120_000,
+    const build = await buildOnFarm(farm, probeDerivations({ "x86_64-linux": 1, "aarch64-linux": 1 }, canary), {
+      name: "probe",
     });
     assert.equal(build.code, 0, build.stderr);
     const status = await runDnb(farm, "coord", ["status"]);
@@ -132,6 +125,7 @@ farmTest("no auth key or OAuth secret where other users, logs, state, summaries 
     // Every line dnb printed: the only secrets are the runner's mask commands, which the runner swallows.
     const printed = [coordinator.stdout, coordinator.stderr, status.stdout, status.stderr, stop.stdout, stop.stderr]
       .join("\n").split("\n").filter((line) => !line.startsWith("::add-mask::"));
+    assert.ok(printed.some((line) => line.startsWith("dnb: ")), "dnb printed nothing to search");
     assert.ok(coordinator.stdout.includes(`::add-mask::${FARM_OAUTH_SECRET}\n`));
     for (const line of printed) {
       assert.ok(!line.includes(FARM_AUTH_KEY) && !line.includes(FARM_OAUTH_SECRET), `printed: ${line}`);
@@ -140,9 +134,15 @@ farmTest("no auth key or OAuth secret where other users, logs, state, summaries 
     // Every file of the run but the double's control plane: logs (builders', watchdog's), state, backups,
     // known_hosts, ssh config, nix.conf, the step summary and the outputs.
     const coordDir = farm.host("coord").dir;
-    for (const path of ["tmp/gh-output", "tmp/gh-summary", "logs/dnb-builder.log", "tmp/dnb/watchdog.log"]) {
-      const host = path.startsWith("logs/") ? "b1" : "coord";
-      assert.ok(Deno.statSync(`${farm.host(host).dir}/${path}`).size > 0, `${path} is empty: nothing to search`);
+    const searched = [
+      HOST_STEP_FILES.output,
+      HOST_STEP_FILES.summary,
+      "/logs/dnb-builder.log",
+      "/tmp/dnb/watchdog.log",
+    ];
+    for (const path of searched) {
+      const host = path.startsWith("/logs/") ? "b1" : "coord";
+      assert.ok(Deno.statSync(`${farm.host(host).dir}${path}`).size > 0, `${path} is empty: nothing to search`);
     }
     for (const secret of [FARM_AUTH_KEY, FARM_OAUTH_SECRET]) {
       const grep = await new Deno.Command("grep", {
@@ -155,7 +155,7 @@ farmTest("no auth key or OAuth secret where other users, logs, state, summaries 
         `files holding the secret:\n${new TextDecoder().decode(grep.stdout)}${new TextDecoder().decode(grep.stderr)}`,
       );
     }
-    assert.ok(!Deno.readTextFileSync(`${coordDir}/tmp/gh-summary`).includes("tskey-"));
+    assert.ok(!Deno.readTextFileSync(`${coordDir}${HOST_STEP_FILES.summary}`).includes("tskey-"));
 
     // Each `tailscale up` read its key from a file only root could read, and the file is gone.
     const modes = Deno.readTextFileSync(keyFileModesPath(farm.tailnet)).trim().split("\n").sort();

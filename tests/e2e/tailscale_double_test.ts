@@ -7,6 +7,7 @@ import { fromFileUrl } from "../support/paths.ts";
 import { createTailnet, listNodes, setNodeOffline } from "./harness/tailnet.ts";
 import { parseStatus } from "../../lib/tailnet/status.ts";
 import { Files } from "../../lib/core/files.ts";
+import { eventually } from "../support/eventually.ts";
 
 const pathExists = (path: string) => new Files().exists(path);
 
@@ -62,7 +63,12 @@ async function withTailnet(test: (dir: string, start: (name: string, ipv4: strin
       stdout: "null",
       stderr: "null",
     }).spawn();
-    for (let i = 0; i < 100 && !pathExists(`${socket}.double.json`); i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(
+      `the double's tailscaled for ${name} listens`,
+      () => pathExists(`${socket}.double.json`),
+      5_000,
+      50,
+    );
     const host = { socket, env, daemon };
     hosts.push(host);
     return host;

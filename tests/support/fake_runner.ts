@@ -1,7 +1,7 @@
-import type { CommandResult, CommandSpec, Runner, StartSpec } from "../../lib/core/exec.ts";
+import { type CommandResult, type CommandSpec, displayArgv, type Runner, type StartSpec } from "../../lib/core/exec.ts";
 
 export interface ScriptedResult {
-  /** Matches a command by its argv. */
+  /** Matches a command by its argv. An entry with nothing but `when` is a command that succeeds silently. */
   readonly when: (argv: readonly string[]) => boolean;
   readonly code?: number;
   readonly stdout?: string;
@@ -9,10 +9,42 @@ export interface ScriptedResult {
   readonly timedOut?: boolean;
 }
 
-/** Records every command it is asked to run and replays scripted results; unmatched commands succeed silently. */
+/** A command the test did not script: the fake runner refuses it rather than pretend it succeeded. */
+export class UnscriptedCommandError extends Error {
+  constructor(readonly argv: readonly string[]) {
+    super(`FakeRunner: no scripted result for ${JSON.stringify(argv)} (${displayArgv(argv)}); script it in the test`);
+    this.name = "UnscriptedCommandError";
+  }
+}
+
+/** Unscripted commands of the running test, across its runners, until the test ends. */
+const unscriptedInTest: (readonly string[])[] = [];
+
+/** Hands over (and forgets) the unscripted commands so far: for a test that makes one on purpose. */
+export function takeUnscripted(): (readonly string[])[] {
+  return unscriptedInTest.splice(0);
+}
+
+// The code under test may catch the error (a restart that fails is a warning); the test still fails.
+Deno.test.afterEach(() => {
+  const missed = takeUnscripted();
+  if (missed.length > 0) {
+    throw new Error(
+      `the test ran commands it did not script:\n${missed.map((argv) => `  ${displayArgv(argv)}`).join("\n")}`,
+    );
+  }
+});
+
+/**
+ * Records every command it is asked to run and replays the first scripted result whose `when` matches.
+ * A command no entry matches throws an UnscriptedCommandError naming its argv, and is kept in `unscripted`
+ * so a test can see it; where the code under test catches the error, the test fails when it ends.
+ */
 export class FakeRunner implements Runner {
   readonly calls: CommandSpec[] = [];
   readonly started: StartSpec[] = [];
+  /** Commands that matched no entry of the script. */
+  readonly unscripted: (readonly string[])[] = [];
   readonly #script: readonly ScriptedResult[];
 
   constructor(script: readonly ScriptedResult[] = []) {
@@ -27,12 +59,22 @@ export class FakeRunner implements Runner {
   run(spec: CommandSpec): Promise<CommandResult> {
     this.calls.push(spec);
     const scripted = this.#script.find((entry) => entry.when(spec.argv));
+    if (scripted === undefined) {
+      this.unscripted.push(spec.argv);
+      unscriptedInTest.push(spec.argv);
+      return Promise.reject(new UnscriptedCommandError(spec.argv));
+    }
     return Promise.resolve({
       argv: spec.argv,
-      code: scripted?.code ?? 0,
-      stdout: scripted?.stdout ?? "",
-      stderr: scripted?.stderr ?? "",
-      timedOut: scripted?.timedOut ?? false,
+      code: scripted.code ?? 0,
+      stdout: scripted.stdout ?? "",
+      stderr: scripted.stderr ?? "",
+      timedOut: scripted.timedOut ?? false,
     });
   }
+}
+
+/** Matches an argv that is exactly these words: `{ when: argvIs("udevadm", "settle") }` scripts a silent success. */
+export function argvIs(...words: readonly string[]): (argv: readonly string[]) => boolean {
+  return (argv) => argv.length === words.length && words.every((word, i) => argv[i] === word);
 }

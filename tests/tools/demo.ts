@@ -5,7 +5,7 @@
  */
 import { createFarm, type Farm } from "../e2e/harness/farm.ts";
 import { exitWithin, log, runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
-import { buildRecords, probeDerivations } from "../e2e/harness/nix_fixtures.ts";
+import { buildOnFarm, probeDerivations } from "../e2e/harness/nix_fixtures.ts";
 import { FARM_PACKAGES, missingPrerequisites } from "../e2e/harness/prerequisites.ts";
 
 /** A failure the demo explains in one line; thrown, so the farm is removed on the way out. */
@@ -56,19 +56,13 @@ async function distributedBuild(farm: Farm): Promise<void> {
   if (coordinator.code !== 0) fail(`the coordinator exited ${coordinator.code}\n${builders.map(log).join("\n")}`);
 
   console.log("\ndemo: on coord: nix-build --max-jobs 0 of 3 x86_64-linux and 3 aarch64-linux derivations");
-  Deno.writeTextFileSync(
-    `${farm.host("coord").dir}/tmp/demo.nix`,
+  const build = await buildOnFarm(
+    farm,
     probeDerivations({ "x86_64-linux": 3, "aarch64-linux": 3 }, crypto.randomUUID()),
+    { name: "demo" },
   );
-  const build = await farm.run("coord", ["nix-build", "--max-jobs", "0", "--no-out-link", "/tmp/demo.nix"], {
-    timeoutMs: 120_000,
-  });
   if (build.code !== 0) fail(`nix-build failed:\n${build.stderr}`);
-  const paths = build.stdout.trim().split("\n");
-  const contents = await Promise.all(
-    paths.map((path) => farm.run("coord", ["cat", path]).then((result) => result.stdout)),
-  );
-  const records = buildRecords(contents);
+  const { paths, records } = build;
   console.log("\n| derivation | system | built on |\n|---|---|---|");
   paths.forEach((path, index) => {
     const record = records[index]!;

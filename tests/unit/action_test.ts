@@ -18,8 +18,13 @@ Deno.test("the action runs dnb and wires `dnb post` as a post step that runs wha
 
 Deno.test("every action input reaches dnb as its DNB_ twin or TS_AUTHKEY, and only through env", () => {
   const twins = new Set(ROLE_OPTIONS.map((option) => `DNB_${option.flag.slice(2).toUpperCase().replaceAll("-", "_")}`));
-  for (const [, variable] of action.matchAll(/^\s+([A-Z_]+): \$\{\{ inputs\.[a-z_]+ \}\}$/gm)) {
-    assert.ok(variable === "TS_AUTHKEY" || twins.has(variable!), `${variable} is not an input dnb reads`);
+  const wired = [...action.matchAll(/^\s+([A-Z_]+): \$\{\{ inputs\.[a-z_]+ \}\}$/gm)].map(([, variable]) => variable!);
+  // The role and the key at least: a pattern that matched nothing would check nothing.
+  for (const needed of ["DNB_ROLE", "TS_AUTHKEY"]) {
+    assert.ok(wired.includes(needed), `action.yml does not pass ${needed}`);
+  }
+  for (const variable of wired) {
+    assert.ok(variable === "TS_AUTHKEY" || twins.has(variable), `${variable} is not an input dnb reads`);
   }
   for (const [path, text] of [["action.yml", action] as const, ...workflows]) {
     for (const line of scriptLines(text)) {

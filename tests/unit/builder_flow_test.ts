@@ -58,7 +58,10 @@ Deno.test("builder: publishes what Nix offers, waits for its claim, leaves when 
   assert.match(lines, /builder b1 ready: x86_64-linux,i686-linux, 2 cores, features benchmark,big-parallel/);
   assert.match(lines, /Nix 2\.8\.0 has no build-dir setting/);
   assert.match(lines, /claimed by coord/);
-  assert.match(lines, /the coordinator released this builder; leaving: built 0 derivation\(s\), busy 0\.0s of 3\.0s claimed/);
+  assert.match(
+    lines,
+    /the coordinator released this builder; leaving: built 0 derivation\(s\), busy 0\.0s of 3\.0s claimed/,
+  );
   assert.deepEqual(ctx.runner.calls.at(-1)?.argv, [
     "/usr/bin/tailscale",
     "--socket=/tmp/dnb/tailscaled.sock",

@@ -4,6 +4,7 @@ import { envTwin, ROLE_OPTIONS } from "../../lib/config/options.ts";
 import { VERSION } from "../../lib/core/version.ts";
 import { testContext } from "../support/context.ts";
 import { fromFileUrl } from "../support/paths.ts";
+import { actionsEnv } from "../support/github.ts";
 
 const coordinator = ["--role", "coordinator", "--builders", "b1 b2", "--dry-run"];
 
@@ -182,7 +183,7 @@ Deno.test("status with no coordinator state exits 1; --json still prints its ver
 });
 
 Deno.test("in GitHub Actions a failure also becomes an ::error:: annotation", async () => {
-  const ctx = testContext({ env: { GITHUB_ACTIONS: "true" } });
+  const ctx = testContext({ env: actionsEnv() });
   assert.equal(await runCli(["--role", "builder", "--lease", "0"], "dnb", ctx), 2);
   assert.equal(ctx.stderr.length, 2);
   assert.equal(ctx.stderr[1], `::error::${ctx.stderr[0]}`);

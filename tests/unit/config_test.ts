@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { loadConfig, loadStateDir } from "../../lib/config/config.ts";
 import { InputError } from "../../lib/core/errors.ts";
 import { type ConfigSources } from "../../lib/config/inputs.ts";
+import { actionsEnv } from "../support/github.ts";
 
 function sources(
   flags: ConfigSources["flags"],
@@ -21,7 +22,7 @@ function sources(
   };
 }
 
-const GITHUB = { GITHUB_ACTIONS: "true", GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: "2" };
+const GITHUB = actionsEnv({ run: { id: "9876543210", attempt: "2" } });
 
 Deno.test("defaults for a builder off GitHub", () => {
   const config = loadConfig(sources({ "--role": "builder" }));

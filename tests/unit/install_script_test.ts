@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { fromFileUrl } from "../support/paths.ts";
 import { sha256Hex } from "../../lib/tailnet/install.ts";
+import { actionsEnv } from "../support/github.ts";
 
 const SCRIPT = fromFileUrl(new URL("../../scripts/install-dnb.sh", import.meta.url));
 const PLATFORMS = [["Linux", "X64", "linux-x64"], ["Linux", "ARM64", "linux-arm64"], ["macOS", "X64", "darwin-x64"], [
@@ -53,8 +54,7 @@ async function install(sandbox: string, baseUrl: string, os: string, arch: strin
       DNB_ACTION_PATH: `${sandbox}/action`,
       DNB_INSTALL_DIR: `${sandbox}/bin-${os}-${arch}`,
       DNB_DOWNLOAD_BASE: baseUrl,
-      GITHUB_PATH: `${sandbox}/github_path`,
-      GITHUB_OUTPUT: `${sandbox}/github_output`,
+      ...actionsEnv({ path: `${sandbox}/github_path`, output: `${sandbox}/github_output` }),
     },
   }).output();
   const decoder = new TextDecoder();
@@ -90,6 +90,8 @@ Deno.test("an asset missing from the release fails with a clear line and install
     const result = await install(sandbox, baseUrl, "macOS", "ARM64");
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^dnb install: no dnb-darwin-arm64 in release v0\.9\.0 \(.* answered HTTP 404\)$/m);
+    // On Actions the same line is an annotation on the step.
+    assert.match(result.stdout, /^::error::dnb install: no dnb-darwin-arm64 in release v0\.9\.0 /m);
     assert.deepEqual([...Deno.readDirSync(result.dir)], []);
   });
 });

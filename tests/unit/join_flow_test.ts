@@ -17,7 +17,7 @@ Deno.test("join: tailscaled under the state folder, `up` reads the key from a 06
         keyFile = { content: ctx.files.readText("/tmp/dnb/authkey"), mode: ctx.files.stat("/tmp/dnb/authkey")?.mode };
         return true;
       },
-    }],
+    }, when(["logout"])],
     // The daemon has opened its socket by the time dnb looks.
     files: { [SOCKET]: "" },
   });

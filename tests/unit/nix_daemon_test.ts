@@ -58,7 +58,10 @@ Deno.test("after configuring, dnb reads back what Nix uses and warns when someth
 
 Deno.test("a store is asked with `nix store info`, and `nix store ping` only where Nix has no info command", async () => {
   const notRecognised = "error: 'info' is not a recognised command\nTry 'nix --help' for more information.\n";
-  const old = new FakeRunner([{ when: (argv) => argv[4] === "info", code: 1, stderr: notRecognised }]);
+  const old = new FakeRunner([
+    { when: (argv) => argv[4] === "info", code: 1, stderr: notRecognised },
+    { when: (argv) => argv[4] === "ping", stderr: "Store URL: daemon\n" },
+  ]);
   assert.equal((await queryStore(old, { storeUri: "daemon", timeoutMs: 1000 })).code, 0);
   assert.deepEqual(old.calls.map((call) => call.argv[4]), ["info", "ping"]);
 
@@ -67,7 +70,7 @@ Deno.test("a store is asked with `nix store info`, and `nix store ping` only whe
   assert.equal((await queryStore(down, { storeUri: "ssh-ng://root@b1", timeoutMs: 1000 })).code, 1);
   assert.deepEqual(down.calls.map((call) => call.argv[4]), ["info"]);
 
-  const current = new FakeRunner();
+  const current = new FakeRunner([{ when: (argv) => argv[4] === "info", stderr: "Store URL: daemon\n" }]);
   await queryStore(current, { storeUri: "daemon", nix: "/nix/bin/nix", timeoutMs: 1000 });
   assert.deepEqual(current.calls.map((call) => call.argv), [
     ["/nix/bin/nix", "--extra-experimental-features", "nix-command", "store", "info", "--store", "daemon"],

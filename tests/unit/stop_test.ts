@@ -8,6 +8,7 @@ import { FakeRunner } from "../support/fake_runner.ts";
 import { builderInfo } from "../support/builder_info.ts";
 import { writeSystemFile } from "../../lib/core/system_files.ts";
 import { Files } from "../../lib/core/files.ts";
+import { actionsEnv } from "../support/github.ts";
 
 const info = builderInfo({
   hostname: "b",
@@ -53,11 +54,10 @@ Deno.test("stop tells every ready builder, names one it cannot reach, exits 1 an
   try {
     farmState(stateDir);
     const ctx = testContext({ env: { DNB_STATE_DIR: stateDir }, root: "/" });
-    const runner = new FakeRunner([{
-      when: (argv) => argv.includes("b2"),
-      code: 255,
-      stderr: "ssh: connect to host b2: No route to host",
-    }]);
+    const runner = new FakeRunner([
+      { when: (argv) => argv[0] === "ssh" && argv[3] === "b1" },
+      { when: (argv) => argv.includes("b2"), code: 255, stderr: "ssh: connect to host b2: No route to host" },
+    ]);
     const code = await runCli(["stop"], "dnb", { ...ctx, runner, sleep: () => Promise.resolve() });
     assert.equal(code, 1);
     assert.equal(ctx.stderr.at(-1), "dnb: stop: could not reach b2 (its lease ends it within 120s)");
@@ -105,7 +105,7 @@ Deno.test("stop keeps the final reading each builder sends with done; status and
       { when: (argv) => argv.includes("b2"), stdout: "not a reading\n" },
     ]);
     const summaryFile = `${stateDir}/summary.md`;
-    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir, GITHUB_STEP_SUMMARY: summaryFile }, root: "/" });
+    const ctx = testContext({ env: { DNB_STATE_DIR: stateDir, ...actionsEnv({ summary: summaryFile }) }, root: "/" });
     assert.equal(await runCli(["post"], "dnb", { ...ctx, runner }), 0);
     assert.deepEqual(ctx.stderr.filter((line) => line.startsWith("dnb: stop:   ")), [
       "dnb: stop:   builder  derivations   busy  claimed  utilization",

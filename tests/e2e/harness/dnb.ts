@@ -88,20 +88,6 @@ export function startCoordinator(farm: Farm, host: string, args: readonly string
   });
 }
 
-/** Polls `check` every 100 ms until it holds; returns the seconds it took, or throws after `timeoutMs`. */
-export async function eventually(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return (performance.now() - started) / 1000;
-}
-
 /** The files dnb changes on a coordinator, by path below its host folder: their bytes, or "(absent)". */
 export function coordinatorFiles(farm: Farm, host = "coord"): Record<string, string> {
   return Object.fromEntries(["etc-nix/nix.conf", "etc-nix/machines", "ssh_config.d/dnb.conf"].map((path) => {

@@ -6,6 +6,7 @@
  * run.json and removed by destroy(), or by the reaper or a later run's sweeper if this process
  * dies (cleanup.ts).
  */
+import { eventually } from "../../support/eventually.ts";
 import { fromFileUrl } from "../../support/paths.ts";
 import { type CommandResult, DenoRunner } from "../../../lib/core/exec.ts";
 import {
@@ -41,6 +42,13 @@ export interface HostSpec {
    */
   readonly buildUsers?: boolean;
 }
+
+/** The farm most tests use: a coordinator, an x86_64-linux builder b1 and a builder b2 posing as aarch64-linux. */
+export const TWO_SYSTEM_HOSTS: readonly HostSpec[] = [
+  { name: "coord" },
+  { name: "b1" },
+  { name: "b2", system: "aarch64-linux" },
+];
 
 export interface FarmOptions {
   readonly hosts: readonly HostSpec[];
@@ -398,15 +406,19 @@ export class Farm {
       log: `${host.dir}/logs/sshd.log`,
     });
     this.#sshd.set(host.name, sshd);
-    for (let waited = 0; waited < 10_000; waited += 20) {
+    const log = () => {
       try {
-        if (Deno.readTextFileSync(sshd.logFile).includes("Server listening")) return;
+        return Deno.readTextFileSync(sshd.logFile);
       } catch {
-        // No log yet.
+        return ""; // No log yet.
       }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`farm: sshd on ${host.name} did not start: ${Deno.readTextFileSync(sshd.logFile)}`);
+    };
+    await eventually(
+      () => `farm: sshd on ${host.name} did not start: ${log()}`,
+      () => log().includes("Server listening"),
+      10_000,
+      20,
+    );
   }
 
   async build(options: FarmOptions): Promise<void> {
@@ -433,6 +445,11 @@ export class Farm {
     await allSettled(hosts.map((host) => this.#startSshd(host)));
   }
 
+  /** `await using farm = await createFarm(…)`: the farm goes when the block ends, however it ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.destroy();
+  }
+
   /** Removes everything this farm made; safe to call twice. */
   async destroy(): Promise<void> {
     if (this.#destroyed) return;
@@ -452,6 +469,17 @@ async function allSettled<T>(steps: readonly Promise<T>[]): Promise<T[]> {
   const failed = results.find((result) => result.status === "rejected");
   if (failed) throw failed.reason;
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * A test process of its own: `deno eval` of `code` with createFarm imported, for tests of what happens
+ * to a farm when its owner is interrupted or killed, or beside another owner.
+ */
+export function farmProcess(code: string, options: Omit<Deno.CommandOptions, "args"> = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    ...options,
+    args: ["eval", `import { createFarm } from "${import.meta.url}";${code}`],
+  });
 }
 
 /** Makes a farm; on any failure during set-up, what was made so far is removed before the error is thrown. */

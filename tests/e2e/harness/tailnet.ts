@@ -4,6 +4,7 @@
  * The status JSON follows the real `ipnstate.Status` schema (shared/docs/tailscale-cli.md §1).
  */
 import { join } from "node:path";
+import { eventually } from "../../support/eventually.ts";
 
 export interface AuthKeyGrant {
   readonly key: string;
@@ -136,15 +137,16 @@ export function setNodeOffline(tailnet: string, hostName: string, offline: boole
 /** Serialises registrations, so two nodes with one name get distinct DNS names as the control plane gives. */
 export async function withTailnetLock<T>(tailnet: string, work: () => T): Promise<T> {
   const lock = join(tailnet, "lock");
-  for (let attempt = 0;; attempt++) {
+  const taken = () => {
     try {
       Deno.mkdirSync(lock);
-      break;
+      return true;
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists) || attempt > 500) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (error instanceof Deno.errors.AlreadyExists) return false;
+      throw error;
     }
-  }
+  };
+  await eventually(`the tailnet lock ${lock}`, taken, 5_000, 10);
   try {
     return work();
   } finally {
