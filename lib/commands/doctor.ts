@@ -16,7 +16,7 @@ import type {
 } from "../report/doctor_facts.ts";
 import { parseTrustedUsers } from "../report/doctor_nix.ts";
 import { EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
-import type { CommandResult } from "../core/exec.ts";
+import { type CommandResult, failureLine, succeeded } from "../core/exec.ts";
 import type { MachineFacts } from "../core/facts.ts";
 import { nixConfIncludes } from "../nix/conf.ts";
 import { queryStore } from "../nix/daemon.ts";
@@ -26,25 +26,14 @@ import { parseStatus } from "../tailnet/status.ts";
 import { readSession, type TailnetSession } from "../tailnet/session.ts";
 import { tailscaleStatusArgv } from "../tailnet/args.ts";
 
-import { KVM_DEVICE } from "../nix/features.ts";
-import { parseDfAvailable } from "../core/disk.ts";
+import { KVM_DEVICE, kvmOpenArgv } from "../nix/features.ts";
+import { readFree } from "../core/disk.ts";
 
 export interface DoctorOptions {
   readonly stateDir: string;
   /** Checked in trusted-users besides root, when given. */
   readonly sshUser?: string;
   readonly json: boolean;
-}
-
-/** The last line a failed command printed, or how it ended. */
-function problemOf(result: CommandResult): string {
-  const last = result.stderr.trim().split("\n").pop()?.trim();
-  if (result.timedOut) return "timed out";
-  return last || `exit ${result.code}`;
-}
-
-function succeeded(result: CommandResult): boolean {
-  return result.code === 0 && !result.timedOut;
 }
 
 async function privilege(ctx: Context): Promise<Privilege> {
@@ -68,7 +57,7 @@ async function nixFacts(ctx: Context, machine: MachineFacts): Promise<{ nix: Nix
   let parsedVersion: string | undefined;
   let versionProblem: string | undefined;
   try {
-    if (!succeeded(version)) throw new Error(problemOf(version));
+    if (!succeeded(version)) throw new Error(failureLine(version));
     parsedVersion = parseNixVersion(version.stdout);
   } catch (error) {
     versionProblem = (error as Error).message;
@@ -79,7 +68,7 @@ async function nixFacts(ctx: Context, machine: MachineFacts): Promise<{ nix: Nix
 /** The daemon from its answer to a store query; no query: no socket. */
 function daemonState(ping: CommandResult | undefined): NixFacts["daemon"] {
   if (ping === undefined) return { state: "none" };
-  return succeeded(ping) ? { state: "answers" } : { state: "silent", problem: problemOf(ping) };
+  return succeeded(ping) ? { state: "answers" } : { state: "silent", problem: failureLine(ping) };
 }
 
 async function trustFacts(ctx: Context, configJson: string | undefined, sshUser?: string): Promise<TrustFacts> {
@@ -104,21 +93,18 @@ async function trustFacts(ctx: Context, configJson: string | undefined, sshUser?
 async function kvmFacts(ctx: Context): Promise<KvmFacts> {
   if (ctx.platform.os !== "linux" || !ctx.files.exists(KVM_DEVICE)) return { exists: false };
   const [open, stat] = await Promise.all([
-    // Opens the device read-write and closes it; the path is an argument, never part of the script. `<>`
-    // would create a missing file, so it runs only on a character device.
-    ctx.runner.run({ argv: ["sh", "-c", '[ -c "$1" ] && exec 3<>"$1"', "sh", KVM_DEVICE], timeoutMs: 5_000 }),
+    // As this user (root): builds as Nix's build users need the device open to others, judged from its mode.
+    ctx.runner.run({ argv: kvmOpenArgv({ kind: "self" }), timeoutMs: 5_000 }),
     ctx.runner.run({ argv: ["stat", "-L", "-c", "%a", KVM_DEVICE], timeoutMs: 5_000 }),
   ]);
   const mode = succeeded(stat) && /^[0-7]+$/.test(stat.stdout.trim()) ? parseInt(stat.stdout.trim(), 8) : undefined;
-  return { exists: true, openProblem: succeeded(open) ? undefined : problemOf(open), mode };
+  return { exists: true, openProblem: succeeded(open) ? undefined : failureLine(open), mode };
 }
 
 async function diskFacts(ctx: Context): Promise<DiskFacts> {
   const path = ctx.files.exists("/nix") ? "/nix" : "/";
-  const df = await ctx.runner.run({ argv: ["df", "-Pk", path], timeoutMs: 10_000 });
-  if (!succeeded(df)) return { path, problem: problemOf(df) };
-  const availableBytes = parseDfAvailable(df.stdout);
-  return availableBytes === undefined ? { path, problem: "unreadable df output" } : { path, availableBytes };
+  const free = await readFree(ctx, path);
+  return free.bytes === undefined ? { path, problem: free.problem } : { path, availableBytes: free.bytes };
 }
 
 function sessionOf(ctx: Context, stateDir: string): TailnetSession | undefined {
@@ -143,7 +129,7 @@ async function tailscaleFacts(ctx: Context, machine: MachineFacts, stateDir: str
   const result = await ctx.runner.run({ argv: tailscaleStatusArgv(bin, session?.socket), timeoutMs: 15_000 });
   let answer: TailnetAnswer;
   if (!succeeded(result)) {
-    answer = { kind: "no-answer", problem: problemOf(result) };
+    answer = { kind: "no-answer", problem: failureLine(result) };
   } else {
     try {
       const status = parseStatus(result.stdout);

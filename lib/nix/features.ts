@@ -10,11 +10,16 @@ export const KVM_RULES_FILE = "/etc/udev/rules.d/99-dnb-kvm.rules";
  * GitHub's Linux runners have /dev/kvm as root:kvm 0660, and Nix's build users are not in the kvm
  * group (runner-images#8542); this rule, the one workflows commonly use there, opens it to all users.
  */
+const KVM_RULE_LINE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"';
 export const KVM_RULE = [
   "# Written by dnb --enable-kvm so Nix's build users can open /dev/kvm; removed when the builder exits.",
-  'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"',
+  KVM_RULE_LINE,
   "",
 ].join("\n");
+
+/** The same rule set up by hand, for a machine where dnb does not run as a builder (doctor's fix). */
+export const KVM_RULE_BY_HAND = `echo '${KVM_RULE_LINE}' | sudo tee ${KVM_RULES_FILE} && ` +
+  "sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm";
 
 /** Rereads the rules and applies them to /dev/kvm now; settle waits until udev has done so. */
 export const UDEV_APPLY: readonly (readonly string[])[] = [
@@ -61,12 +66,15 @@ export function buildIdentity(group: string, etcGroup: string, etcPasswd: string
   return byPrimaryGroup?.[0] ? { kind: "user", user: byPrimaryGroup[0], group } : { kind: "group", group };
 }
 
-/** A fixed script: opening read-write is the test (a redirection failure makes `exec` exit non-zero). */
-const OPEN_KVM_READ_WRITE = `exec 3<>${KVM_DEVICE}`;
+/**
+ * A fixed script, the device its argument: opening read-write is the test (a redirection failure
+ * makes `exec` exit non-zero). `<>` would create a missing file, so only a character device is opened.
+ */
+const OPEN_READ_WRITE = '[ -c "$1" ] && exec 3<>"$1"';
 
 /** Opens /dev/kvm read-write as the builds' user would; exit 0 means builds can use KVM. */
 export function kvmOpenArgv(identity: BuildIdentity): string[] {
-  const open = ["sh", "-c", OPEN_KVM_READ_WRITE];
+  const open = ["sh", "-c", OPEN_READ_WRITE, "sh", KVM_DEVICE];
   switch (identity.kind) {
     case "self":
       return open;

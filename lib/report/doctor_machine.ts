@@ -1,5 +1,6 @@
 /** `dnb doctor`'s checks of the machine itself: root, /dev/kvm and free space for /nix. */
 import { GIB, gib } from "../core/units.ts";
+import { KVM_RULE_BY_HAND } from "../nix/features.ts";
 import type { CheckResult, DiskFacts, DoctorFacts, KvmFacts, Privilege } from "./doctor_facts.ts";
 
 /**
@@ -10,10 +11,8 @@ import type { CheckResult, DiskFacts, DoctorFacts, KvmFacts, Privilege } from ".
 const DISK_WARN_BYTES = 5 * GIB;
 const DISK_FAIL_BYTES = 1 * GIB;
 
-/** GitHub's documented rule that opens /dev/kvm to every user, Nix's build users included. */
-const KVM_UDEV_FIX = `echo 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"' | ` +
-  "sudo tee /etc/udev/rules.d/99-kvm4all.rules && sudo udevadm control --reload-rules && " +
-  "sudo udevadm trigger --name-match=kvm";
+/** The rule --enable-kvm writes, by hand: it opens /dev/kvm to every user, Nix's build users included. */
+const KVM_UDEV_FIX = `on a builder, --enable-kvm; by hand: ${KVM_RULE_BY_HAND}`;
 
 export function checkRoot(privilege: Privilege): CheckResult {
   if (privilege === "root") return { name: "root", status: "ok", message: "running as root" };

@@ -91,7 +91,7 @@ Deno.test("kvm is usable only when /dev/kvm opens read-write as the build user",
   };
   await t.step("present and it opens", async () => {
     const setpriv = ["setpriv", "--reuid", "nixbld1", "--regid", "nixbld", "--init-groups", "--", "sh", "-c"];
-    const ctx = contextWith([{ when: argvIs(...setpriv, "exec 3<>/dev/kvm") }], files);
+    const ctx = contextWith([{ when: argvIs(...setpriv, '[ -c "$1" ] && exec 3<>"$1"', "sh", "/dev/kvm") }], files);
     assert.deepEqual(await kvmUsable(ctx, "nixbld"), { usable: true });
     assert.equal(ctx.runner.calls[0]?.argv.slice(0, 3).join(" "), "setpriv --reuid nixbld1");
   });

@@ -269,8 +269,10 @@ Deno.test("trusted-users: root and the --ssh-user must be trusted where a daemon
 });
 
 Deno.test("kvm: missing or closed to build users warns with the udev rule as the fix", async (t) => {
-  const udevRule = `echo 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"' | sudo tee ` +
-    "/etc/udev/rules.d/99-kvm4all.rules && sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm";
+  // The rule dnb --enable-kvm writes, in the one file it writes it to.
+  const udevRule = `on a builder, --enable-kvm; by hand: echo 'KERNEL=="kvm", GROUP="kvm", MODE="0666", ` +
+    `OPTIONS+="static_node=kvm"' | sudo tee /etc/udev/rules.d/99-dnb-kvm.rules && sudo udevadm control ` +
+    "--reload-rules && sudo udevadm trigger --name-match=kvm";
   await t.step("no /dev/kvm", async () => {
     const { code, ctx } = await doctor({ files: { "/nix": "" } });
     assert.equal(code, 0);
