@@ -21,15 +21,8 @@ export const ROLE_OPTIONS = [
     description: "coordinator: take online builders whose name starts so",
   },
   { flag: "--expect", value: "<n>", description: "coordinator: how many builders to wait for with --discover-prefix" },
-  {
-    flag: "--min-builders",
-    value: "<n>",
-    description: "coordinator: at the wait timeout, go ahead with at least this many builders (default: all)",
-  },
-  {
-    flag: "--require-builders",
-    description: "without Tailscale credentials (fork pull requests), fail instead of building locally",
-  },
+  { flag: "--min-builders", value: "<n>", description: "coordinator: at the wait timeout, go ahead with this many" },
+  { flag: "--require-builders", description: "without credentials (fork pull requests), fail, not build locally" },
   { flag: "--builder-tag", value: "<tag>", description: "coordinator: tag a discovered builder must carry" },
   { flag: "--builder-state-dir", value: "<path>", description: "coordinator: the builders' --state-dir" },
   { flag: "--probe-concurrency", value: "<n>", description: "coordinator: builders claimed at once" },
@@ -43,16 +36,8 @@ export const ROLE_OPTIONS = [
   { flag: "--state-dir", value: "<path>", description: "where dnb keeps its state" },
   { flag: "--tailscale", value: "<mode>", description: "auto, up or existing" },
   { flag: "--tailscale-bin", value: "<path>", description: "the tailscale CLI to use" },
-  {
-    flag: "--accept-routes",
-    value: "<true|false>",
-    description: "accept subnet routes other nodes advertise, to reach caches behind subnet routers (default true)",
-  },
-  {
-    flag: "--tailscale-up-args",
-    value: "<args>",
-    description: "extra `tailscale up` flags, space-separated --name or --name=value (not those dnb sets)",
-  },
+  { flag: "--accept-routes", value: "<true|false>", description: "accept subnet routes others advertise (true)" },
+  { flag: "--tailscale-up-args", value: "<args>", description: "extra `tailscale up` flags: --name or --name=value" },
   { flag: "--install-nix", value: "<mode>", description: "auto or never" },
   { flag: "--jobs-per-core", value: "<n>", description: "coordinator: Nix jobs per builder core" },
   {

@@ -26,31 +26,22 @@ export const CLAIM_SCRIPT = [
 /** Prints the builder's own usage reading, when it has one (the coordinator validates it); never fails the script. */
 const PRINT_USAGE = `cat ${usage} 2>/dev/null || true`;
 
+/** A script that reads the builder's state folder from stdin, goes there, checks `file` (else exits `code`) and does `then`. */
+function inStateDir(file: string, code: number, ...then: string[]): string {
+  return ["set -eu", "IFS= read -r dir", 'cd "$dir"', `test -f ${file} || exit ${code}`, ...then].join("; ");
+}
+
 /**
  * The watchdog's heartbeat: renews `lease` of a claimed builder and prints its usage reading
  * (exit 4: the builder is not claimed).
  */
-export const HEARTBEAT_SCRIPT = [
-  "set -eu",
-  "IFS= read -r dir",
-  'cd "$dir"',
-  `test -f ${claim} || exit 4`,
-  `touch ${lease}`,
-  PRINT_USAGE,
-].join("; ");
+export const HEARTBEAT_SCRIPT = inStateDir(claim, 4, `touch ${lease}`, PRINT_USAGE);
 
 /**
  * `dnb stop`'s word to a builder: finish and leave, and the final usage reading, in one round trip
  * (exit 3: no builder's state folder there). `done` comes first: the reading is a bonus, the release is not.
  */
-export const DONE_SCRIPT = [
-  "set -eu",
-  "IFS= read -r dir",
-  'cd "$dir"',
-  `test -f ${info} || exit 3`,
-  `touch ${done}`,
-  PRINT_USAGE,
-].join("; ");
+export const DONE_SCRIPT = inStateDir(info, 3, `touch ${done}`, PRINT_USAGE);
 
 /** ssh hands its command to the remote login shell as is, so a fixed script is the one remote argument. */
 export function remoteArgv(sshConfigFile: string, alias: string, script: string): string[] {

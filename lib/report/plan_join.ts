@@ -60,14 +60,11 @@ export function joinStep(config: Config, facts: MachineFacts): PlanStep {
     commands: [
       tailscaledArgv(facts.programs.tailscaled ?? "tailscaled", config.stateDir),
       tailscaleUpArgv({
+        ...config,
         bin,
         socket: tailscaledPaths(config.stateDir).socket,
         credential,
-        hostname: config.hostname,
-        tags: config.tags,
         ssh: config.role === "builder",
-        acceptRoutes: config.acceptRoutes,
-        extraArgs: config.tailscaleUpArgs,
         timeoutSeconds: config.joinTimeoutSeconds,
       }),
     ],

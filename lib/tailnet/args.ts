@@ -64,18 +64,14 @@ function credentialArgs(credential: UpCredential): string[] {
   ];
 }
 
-export interface UpOptions {
+/** What `tailscale up` is told: the node's own settings from the config, and how to reach the daemon. */
+export interface UpOptions extends Pick<Config, "hostname" | "tags" | "acceptRoutes" | "tailscaleUpArgs"> {
   readonly bin: string;
   /** Absent when reusing the system's tailscaled. */
   readonly socket?: string;
   readonly credential: UpCredential;
-  readonly hostname: string;
-  readonly tags: readonly string[];
   /** Builders run Tailscale SSH so the coordinator reaches them without keys. */
   readonly ssh: boolean;
-  readonly acceptRoutes: boolean;
-  /** The user's own flags, validated at the edge; they come last, after dnb's. */
-  readonly extraArgs: readonly string[];
   readonly timeoutSeconds: number;
 }
 
@@ -92,7 +88,8 @@ export function tailscaleUpArgv(options: UpOptions): string[] {
     ...(options.acceptRoutes ? ["--accept-routes"] : []),
     "--accept-dns=false",
     `--timeout=${options.timeoutSeconds}s`,
-    ...options.extraArgs,
+    // The user's own flags, validated at the edge, come last.
+    ...options.tailscaleUpArgs,
   ];
 }
 

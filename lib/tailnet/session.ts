@@ -109,14 +109,11 @@ async function logInWithRetries(
     try {
       result = await ctx.runner.run({
         argv: tailscaleUpArgv({
+          ...config,
           bin,
           socket,
           credential,
-          hostname: config.hostname,
-          tags: config.tags,
           ssh,
-          acceptRoutes: config.acceptRoutes,
-          extraArgs: config.tailscaleUpArgs,
           timeoutSeconds: remainingSeconds,
         }),
         timeoutMs: remainingSeconds * 1000 + 5000,

@@ -25,7 +25,7 @@ Deno.test("tailscale up gets the key as a file, tags, hostname, SSH for builders
       tags: ["tag:nix-builder", "tag:ci"],
       ssh: true,
       acceptRoutes: false,
-      extraArgs: [],
+      tailscaleUpArgs: [],
       timeoutSeconds: 120,
     }),
     [
@@ -50,7 +50,7 @@ Deno.test("a coordinator joins without Tailscale SSH, and reusing the system dae
     tags: ["tag:nix-coordinator"],
     ssh: false,
     acceptRoutes: false,
-    extraArgs: [],
+    tailscaleUpArgs: [],
     timeoutSeconds: 30,
   });
   assert.deepEqual(argv, [
@@ -97,7 +97,7 @@ Deno.test("keyless join: the client ID with both attributes spelled out, the OID
     tags: ["tag:nix-builder"],
     ssh: true,
     acceptRoutes: false,
-    extraArgs: [],
+    tailscaleUpArgs: [],
     timeoutSeconds: 60,
   });
   assert.deepEqual(argv, [
@@ -123,7 +123,7 @@ Deno.test("subnet routes are accepted as the original action did, and the user's
     tags: ["tag:nix-builder"],
     ssh: true,
     acceptRoutes: true,
-    extraArgs: ["--exit-node=100.64.0.9", "--shields-up=false"],
+    tailscaleUpArgs: ["--exit-node=100.64.0.9", "--shields-up=false"],
     timeoutSeconds: 30,
   });
   assert.deepEqual(argv.slice(3), [
