@@ -1,5 +1,5 @@
 /**
- * dnb's entry point and its only impure file: it reads Deno.args and the environment, builds the
+ * dnb's entry point: the only file that reads Deno.args and the environment; it builds the
  * real context, and exits with the code the CLI returns.
  */
 import { basename, dirname, join } from "node:path";
