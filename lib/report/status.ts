@@ -2,6 +2,7 @@
 import type { Cluster } from "../farm/cluster.ts";
 import { builderFacts, type FarmRow, farmRow } from "./builder_row.ts";
 import { usageText, usageTotals } from "./usage.ts";
+import { printable } from "../core/sanitize.ts";
 
 /** What status reads from the state folder. */
 export interface FarmStatus {
@@ -57,7 +58,7 @@ export function statusLine(row: FarmRow): string {
     `last heartbeat ${row.lastHeartbeat}`;
 }
 
-/** `dnb status` for a terminal: the farm, a line per builder, then the utilization table. */
+/** `dnb status` for a terminal: the farm, a line per builder, then the utilization table, every line printable. */
 export function statusText(status: FarmStatus): string {
   const rows = farmRows(status.cluster);
   const { coordinator, readyAt, leaseSeconds, watchdog, stoppedAt, utilization } = report(status, rows);
@@ -70,5 +71,5 @@ export function statusText(status: FarmStatus): string {
     "utilization, as each builder saw it:",
     ...usageText(rows, utilization),
   ];
-  return lines.join("\n") + "\n";
+  return lines.map((line) => printable(line)).join("\n") + "\n";
 }

@@ -1,6 +1,7 @@
 /** The coordinator's step summary (a table of builders and a diagram of the farm) and its step outputs. */
 import { freeText } from "../core/units.ts";
 import { builderFacts, type BuilderRow, tenths } from "./builder_row.ts";
+import { markdownRow, mermaidText } from "./markdown.ts";
 
 // lib/commands/builder.ts and coordinator.ts import these from here; they live with the row and in core/units.ts.
 
@@ -10,11 +11,19 @@ function diskCell(row: BuilderRow): string {
   return `${freeText(row.buildDirFreeBytes)} in ${row.buildDir}, /nix ${freeText(row.storeFreeBytes)}`;
 }
 
-/** A builder's line of the step summary's table. */
+/** A builder's line of the step summary's table; every cell escaped, since a builder chose most of them. */
 export function summaryRow(row: BuilderRow): string {
-  return `| ${row.name} | ${row.address} | ${row.systems.join(", ")} | ${row.cores} | ${row.maxJobs} | ${
-    row.features.join(", ") || "-"
-  } | ${row.link} | ${diskCell(row)} | ${tenths(row.readySeconds).toFixed(1)} s |`;
+  return markdownRow([
+    row.name,
+    row.address,
+    row.systems.join(", "),
+    String(row.cores),
+    String(row.maxJobs),
+    row.features.join(", ") || "-",
+    row.link,
+    diskCell(row),
+    `${tenths(row.readySeconds).toFixed(1)} s`,
+  ]);
 }
 
 /** Mermaid ids must be plain words; hostnames may hold hyphens. */
@@ -33,10 +42,10 @@ export function farmSummary(coordinator: string, rows: readonly BuilderRow[], re
     "",
     "```mermaid",
     "graph LR",
-    `  ${nodeId(coordinator)}["${coordinator}<br/>coordinator"]`,
+    `  ${nodeId(coordinator)}["${mermaidText(coordinator)}<br/>coordinator"]`,
     ...rows.map((row) =>
-      `  ${nodeId(coordinator)} -->|ssh-ng| ${nodeId(row.name)}["${row.name}<br/>${
-        row.systems[0]
+      `  ${nodeId(coordinator)} -->|ssh-ng| ${nodeId(row.name)}["${mermaidText(row.name)}<br/>${
+        mermaidText(row.systems[0] ?? "")
       }, ${row.cores} cores"]`
     ),
     "```",

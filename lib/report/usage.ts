@@ -1,5 +1,6 @@
 /** The utilization report: per builder and for the farm, as JSON fields, text for a terminal and markdown. */
 import type { ClusterMember } from "../farm/cluster.ts";
+import { markdownItem, markdownRow } from "./markdown.ts";
 
 export interface UsageRow {
   readonly name: string;
@@ -146,7 +147,7 @@ export function usageMarkdown(rows: readonly UsageRow[], totals: UsageTotals): s
     "",
     "| builder | derivations | busy | claimed | utilization |",
     "|---|---:|---:|---:|---:|",
-    ...rows.map((row) => `| ${cells(row).join(" | ")} |`),
+    ...rows.map((row) => markdownRow(cells(row))),
     `| **farm** | **${totals.derivations}** | **${formatMinutes(totals.busyMinutes)} min** | **${
       formatMinutes(totals.runnerMinutes)
     } min** | **${farm}** |`,
@@ -155,7 +156,7 @@ export function usageMarkdown(rows: readonly UsageRow[], totals: UsageTotals): s
     `Claimed: from the coordinator's claim to the builder's last reading.`,
     "",
     // A list, since a note may start with a builder's name, whose case must stay as it is.
-    ...usageNotes(rows, totals).map((note) => `- ${note}`),
+    ...usageNotes(rows, totals).map(markdownItem),
     "",
   ].join("\n");
 }
