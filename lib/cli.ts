@@ -5,6 +5,7 @@ import { runPost } from "./commands/post.ts";
 import { runStatus } from "./commands/status.ts";
 import { runStop } from "./commands/stop.ts";
 import { runWatchdog } from "./farm/watchdog.ts";
+import { printable } from "./core/sanitize.ts";
 import { loadDoctorOptions, loadStateDir } from "./config/config.ts";
 import type { Context } from "./core/context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_USAGE, InputError } from "./core/errors.ts";
@@ -194,7 +195,7 @@ export async function runCli(argv: readonly string[], invokedAs: string, ctx: Co
       return error.exitCode;
     }
     report(new DnbError(`internal error: ${(error as Error).message ?? String(error)}`), ctx);
-    if (ctx.env.DNB_DEBUG) ctx.err(ctx.redactor.redact((error as Error).stack ?? ""));
+    if (ctx.env.DNB_DEBUG) ctx.err(printable(ctx.redactor.redact((error as Error).stack ?? ""), { multiline: true }));
     return EXIT_FAILURE;
   }
 }

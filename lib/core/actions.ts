@@ -10,7 +10,6 @@
  * below follows its lib/command.js and lib/file-command.js, and tests/unit/actions_core_test.ts checks
  * that it matches `@actions/core` character for character over a corpus of hostile strings.
  */
-import { appendFileSync } from "node:fs";
 import type { Context } from "./context.ts";
 import { printable } from "./sanitize.ts";
 
@@ -87,12 +86,12 @@ export function writeOutputs(ctx: Context, outputs: Readonly<Record<string, stri
   const file = ctx.env.GITHUB_OUTPUT;
   if (!file) return;
   const masked = Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, ctx.redactor.redact(value)]));
-  appendFileSync(file, renderOutputs(masked, `dnb_${crypto.randomUUID()}`));
+  ctx.files.append(file, renderOutputs(masked, `dnb_${crypto.randomUUID()}`));
 }
 
 /** Appends markdown to the job's step summary, secrets masked; report/markdown.ts escapes what others wrote. */
 export function writeSummary(ctx: Context, markdown: string): void {
   const file = ctx.env.GITHUB_STEP_SUMMARY;
   if (!file) return;
-  appendFileSync(file, ctx.redactor.redact(markdown.endsWith("\n") ? markdown : `${markdown}\n`));
+  ctx.files.append(file, ctx.redactor.redact(markdown.endsWith("\n") ? markdown : `${markdown}\n`));
 }

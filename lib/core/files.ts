@@ -107,6 +107,11 @@ export class Files {
     }
   }
 
+  /** Adds to the end of a file, creating it; for files others read line by line (GitHub's step files). */
+  append(path: string, content: string): void {
+    Deno.writeTextFileSync(this.at(path), content, { append: true, create: true });
+  }
+
   /** Removes a file (or a folder, with `recursive`); nothing there is fine. */
   remove(path: string, options: { recursive?: boolean } = {}): void {
     try {
