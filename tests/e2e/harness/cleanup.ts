@@ -92,6 +92,13 @@ function runDirs(): string[] {
   }
 }
 
+/** Whether a run's owner lives, or its folder is too new to have a record yet. */
+function runAlive(runId: string): boolean {
+  const runDir = `${FARM_BASE}/${runId}`;
+  const record = readRecord(runDir);
+  return record === undefined ? recentlyMade(runDir) : processAlive(record.ownerPid);
+}
+
 /** Runs whose owner process is still alive. */
 export function liveRunIds(): Set<string> {
   return new Set(
@@ -107,12 +114,12 @@ export function liveRunIds(): Set<string> {
  */
 export async function sweepStaleRuns(): Promise<string[]> {
   const swept: string[] = [];
-  const live = liveRunIds();
+  // Each run is judged when it is reached, never from a list taken earlier: another test process
+  // may start a farm while this one sweeps.
   for (const runDir of runDirs()) {
     const runId = runDir.slice(FARM_BASE.length + 1);
-    if (live.has(runId)) continue;
+    if (runAlive(runId)) continue;
     const record = readRecord(runDir);
-    if (record === undefined && recentlyMade(runDir)) continue;
     await teardownRecord(runDir, record ?? { runId, ownerPid: 0, netns: [], mounts: [], pids: [] });
     swept.push(runId);
   }
@@ -120,7 +127,7 @@ export async function sweepStaleRuns(): Promise<string[]> {
   for (const line of namespaces.stdout.split("\n")) {
     const name = line.split(" ")[0] ?? "";
     const runId = name.startsWith(NETNS_PREFIX) ? name.slice(NETNS_PREFIX.length).split("-")[0] : undefined;
-    if (runId !== undefined && !live.has(runId)) {
+    if (runId !== undefined && !runAlive(runId)) {
       await runner.run({ argv: ["ip", "netns", "del", name], timeoutMs: 5000 });
       swept.push(name);
     }
