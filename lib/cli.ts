@@ -11,6 +11,7 @@ import type { Context } from "./core/context.ts";
 import { DnbError, EXIT_FAILURE, EXIT_USAGE, InputError } from "./core/errors.ts";
 import { attributeName, AUTH_KEY_ENV, ROLE_OPTIONS, type RoleFlag, STATE_DIR_OPTION } from "./config/options.ts";
 import { VERSION } from "./core/version.ts";
+import { checkStateDir } from "./core/state_dir.ts";
 
 import { STOP_ALIAS } from "./config/names.ts";
 import { annotate } from "./core/log.ts";
@@ -162,7 +163,11 @@ async function dispatch(selected: Selected, ctx: Context): Promise<number> {
     env: ctx.env,
   });
   if (selected.command === "status") return runStatus(stateDir, selected.json, ctx);
-  if (selected.command === "watchdog") return await runWatchdog(stateDir, ctx);
+  if (selected.command === "watchdog") {
+    // The watchdog trusts its folder as stop does; it runs only in one the coordinator made.
+    if (!checkStateDir(ctx, stateDir)) throw new DnbError(`state folder ${stateDir} does not exist`);
+    return await runWatchdog(stateDir, ctx);
+  }
   return selected.command === "stop" ? await runStop(stateDir, ctx) : await runPost(stateDir, ctx);
 }
 

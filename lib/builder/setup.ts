@@ -98,6 +98,7 @@ export async function undoBuilderChanges(ctx: Context, stateDir: string, changes
   try {
     const restore = restoreSystemFiles(ctx.files, stateDir);
     if (restore.restored.length + restore.removed.length > 0) say(ctx, describeRestore(restore));
+    for (const refused of restore.refused) warn(ctx, `left alone: ${refused}`);
   } catch (error) {
     warn(ctx, `could not put back every file: ${(error as Error).message}`);
   }

@@ -23,7 +23,8 @@ import { queryStore } from "../nix/daemon.ts";
 import { parseNixVersion, readNixConfigJson } from "../nix/probe.ts";
 import { AUTH_KEY_ENV, envTwin } from "../config/options.ts";
 import { parseStatus } from "../tailnet/status.ts";
-import { readSession, type TailnetSession } from "../tailnet/session.ts";
+import { dnbSession, type TailnetSession } from "../tailnet/session.ts";
+import { checkStateDir } from "../core/state_dir.ts";
 import { tailscaleStatusArgv } from "../tailnet/args.ts";
 
 import { KVM_DEVICE, kvmOpenArgv } from "../nix/features.ts";
@@ -108,10 +109,12 @@ async function diskFacts(ctx: Context): Promise<DiskFacts> {
 }
 
 function sessionOf(ctx: Context, stateDir: string): TailnetSession | undefined {
+  if (!checkStateDir(ctx, stateDir)) return undefined;
   try {
-    return readSession(ctx.files, stateDir);
+    return dnbSession(ctx, stateDir);
   } catch {
-    // An unreadable session is no session: the system tailscaled is checked instead.
+    // An unreadable session, or one naming a tailscale dnb would not run, is no session: the
+    // system tailscaled is checked instead.
     return undefined;
   }
 }
@@ -170,8 +173,13 @@ async function gatherDoctorFacts(options: DoctorOptions, ctx: Context): Promise<
   };
 }
 
-/** `dnb doctor [--json]`: one line per check; exit 1 when any check fails, 0 otherwise (warnings allowed). */
+/**
+ * `dnb doctor [--json]`: one line per check; exit 1 when any check fails, 0 otherwise (warnings
+ * allowed), or when the state folder is refused (then nothing is checked).
+ */
 export async function runDoctor(options: DoctorOptions, ctx: Context): Promise<number> {
+  // A state folder another user could have planted is refused before anything runs.
+  checkStateDir(ctx, options.stateDir);
   const results = doctorChecks(await gatherDoctorFacts(options, ctx));
   ctx.out(options.json ? JSON.stringify(doctorReport(results), null, 2) + "\n" : doctorText(results));
   return overallStatus(results) === "fail" ? EXIT_FAILURE : EXIT_OK;

@@ -1,24 +1,29 @@
 import { readCluster } from "../farm/cluster.ts";
 import type { Context } from "../core/context.ts";
 import { EXIT_FAILURE, EXIT_OK } from "../core/errors.ts";
+import { checkStateDir } from "../core/state_dir.ts";
 import { watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
 import { type FarmStatus, statusReport, statusText } from "../report/status.ts";
 import { readStopped } from "./stop.ts";
 
-function farmStatus(ctx: Context, stateDir: string): FarmStatus {
+async function farmStatus(ctx: Context, stateDir: string): Promise<FarmStatus> {
+  // Nothing is read from a folder that is not there, or that another user could have planted (that throws).
+  if (!checkStateDir(ctx, stateDir)) {
+    return { stateDir, cluster: undefined, stoppedAt: null, watchdog: { pid: null, running: false } };
+  }
   const cluster = readCluster(ctx.files, stateDir);
   const stopped = readStopped(ctx.files, stateDir);
   return {
     stateDir,
     cluster,
     stoppedAt: stopped === undefined ? null : stopped.at,
-    watchdog: { pid: watchdogPid(ctx.files, stateDir) ?? null, running: watchdogRunning(ctx, stateDir) },
+    watchdog: { pid: watchdogPid(ctx.files, stateDir) ?? null, running: await watchdogRunning(ctx, stateDir) },
   };
 }
 
 /** `dnb status [--json]`: what the coordinator knows; exit 1 when there is no coordinator state. */
-export function runStatus(stateDir: string, json: boolean, ctx: Context): number {
-  const status = farmStatus(ctx, stateDir);
+export async function runStatus(stateDir: string, json: boolean, ctx: Context): Promise<number> {
+  const status = await farmStatus(ctx, stateDir);
   if (json) ctx.out(JSON.stringify(statusReport(status), null, 2) + "\n");
   if (status.cluster === undefined) {
     ctx.err(`dnb status: no coordinator state in ${stateDir}`);

@@ -1,5 +1,5 @@
 import { readCluster, writeCluster } from "../farm/cluster.ts";
-import { statePath } from "../core/state_dir.ts";
+import { checkStateDir, statePath } from "../core/state_dir.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
 import { say, warn } from "../core/log.ts";
@@ -23,7 +23,8 @@ export function readStopped(files: Files, stateDir: string): { readonly at: stri
  * and does nothing.
  */
 export async function runStop(stateDir: string, ctx: Context): Promise<number> {
-  if (readCluster(ctx.files, stateDir) === undefined) {
+  // Another user's folder (or one they could swap) is refused before anything in it is trusted.
+  if (!checkStateDir(ctx, stateDir) || readCluster(ctx.files, stateDir) === undefined) {
     say(ctx, `stop: nothing to do: no coordinator state in ${stateDir}`);
     return EXIT_OK;
   }
@@ -61,6 +62,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   ctx.files.writeAtomic(statePath(stateDir, "stopped"), JSON.stringify({ at, released, unreachable }) + "\n");
   say(ctx, `stop: released ${released.length > 0 ? released.join(", ") : "no builder"}`);
   say(ctx, `stop: ${describeRestore(restore)}`);
+  for (const refused of restore.refused) warn(ctx, `stop: left alone: ${refused}`);
   const rows = usageRows(builders);
   say(ctx, "stop: utilization, as each builder saw it:");
   for (const line of usageText(rows, usageTotals(rows))) say(ctx, `stop:   ${line}`);

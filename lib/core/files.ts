@@ -93,8 +93,9 @@ export class Files {
     Deno.mkdirSync(dirname(target), { recursive: true });
     const temporary = `${target}.dnb-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     try {
-      if (typeof content === "string") Deno.writeTextFileSync(temporary, content, { mode });
-      else Deno.writeFileSync(temporary, content, { mode });
+      // createNew (O_EXCL): a link planted at the temporary name is never followed.
+      if (typeof content === "string") Deno.writeTextFileSync(temporary, content, { mode, createNew: true });
+      else Deno.writeFileSync(temporary, content, { mode, createNew: true });
       Deno.chmodSync(temporary, mode);
       Deno.renameSync(temporary, target);
     } catch (error) {
@@ -125,6 +126,25 @@ export class Files {
   makeDir(path: string, mode: number): void {
     Deno.mkdirSync(this.at(path), { recursive: true, mode });
     Deno.chmodSync(this.at(path), mode);
+  }
+
+  /**
+   * Makes one folder, not its parents, and never through a link: mkdir(2) does not follow a link
+   * in the last place of the path. False when anything (a folder, a file, a link) is already there.
+   */
+  createDir(path: string, mode: number): boolean {
+    try {
+      Deno.mkdirSync(this.at(path), { mode });
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) return false;
+      throw error;
+    }
+  }
+
+  /** Where a link points, as written in it. */
+  readLink(path: string): string {
+    return Deno.readLinkSync(this.at(path));
   }
 
   chmod(path: string, mode: number): void {

@@ -2,7 +2,7 @@
  * The processes and commands a coordinator leaves behind: the watchdog (started, found, stopped)
  * and `stop-nix-builders`, the name users already know for `dnb stop`.
  */
-import { dirname } from "node:path";
+import { dirname, normalize } from "node:path";
 import type { Config } from "../config/config.ts";
 import { STOP_ALIAS } from "../config/names.ts";
 import type { Context } from "../core/context.ts";
@@ -10,6 +10,7 @@ import type { Files } from "../core/files.ts";
 import { recordCreated } from "../core/system_files.ts";
 import { warn } from "../core/log.ts";
 import { statePath } from "../core/state_dir.ts";
+import { isOwnProcess } from "../core/own_process.ts";
 
 export function watchdogPid(files: Files, stateDir: string): number | undefined {
   const text = files.readText(statePath(stateDir, "watchdogPid"));
@@ -17,19 +18,33 @@ export function watchdogPid(files: Files, stateDir: string): number | undefined 
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-export function watchdogRunning(ctx: Context, stateDir: string): boolean {
-  const pid = watchdogPid(ctx.files, stateDir);
-  return pid !== undefined && ctx.processes.alive(pid);
+/** How the watchdog's command line ends: `… watchdog --state-dir <the folder>` (startWatchdog's argv). */
+export function isWatchdogOf(stateDir: string): (commandLine: string) => boolean {
+  const same = (path: string) => normalize(`${path}/`);
+  return (commandLine) => {
+    const given = / watchdog --state-dir (\S+)$/.exec(commandLine)?.[1];
+    return given !== undefined && same(given) === same(stateDir);
+  };
 }
 
-/** Stops a running watchdog (SIGTERM, then SIGKILL after 5 s) and forgets its pid. */
+/** Whether the pid file names a running watchdog of this state folder (not a process that got its pid since). */
+export async function watchdogRunning(ctx: Context, stateDir: string): Promise<boolean> {
+  const pid = watchdogPid(ctx.files, stateDir);
+  return pid !== undefined && await isOwnProcess(ctx, pid, isWatchdogOf(stateDir));
+}
+
+/**
+ * Stops a running watchdog (SIGTERM, then SIGKILL after 5 s) and forgets its pid. A pid that is
+ * not this folder's watchdog (gone, reused, or never dnb's) is left alone.
+ */
 export async function stopWatchdog(ctx: Context, stateDir: string): Promise<boolean> {
   const pid = watchdogPid(ctx.files, stateDir);
   ctx.files.remove(statePath(stateDir, "watchdogPid"));
-  if (pid === undefined || !ctx.processes.alive(pid)) return false;
+  const ours = () => pid !== undefined && isOwnProcess(ctx, pid, isWatchdogOf(stateDir));
+  if (pid === undefined || !(await ours())) return false;
   ctx.processes.signal(pid, "SIGTERM");
   for (let waited = 0; waited < 5000 && ctx.processes.alive(pid); waited += 100) await ctx.sleep(100);
-  if (ctx.processes.alive(pid)) ctx.processes.signal(pid, "SIGKILL");
+  if (await ours()) ctx.processes.signal(pid, "SIGKILL");
   return true;
 }
 

@@ -10,6 +10,7 @@ import { DnbError } from "../core/errors.ts";
 import { say } from "../core/log.ts";
 import { findOnPath } from "../core/path_lookup.ts";
 import { statePath } from "../core/state_dir.ts";
+import { envTwin } from "../config/options.ts";
 import {
   goInstallTailscale,
   installTailscale,
@@ -22,6 +23,25 @@ import {
 export interface TailscalePrograms {
   readonly tailscale: string;
   readonly tailscaled: string;
+}
+
+/** Where dnb installs (Linux) or builds (macOS) Tailscale's two programs. */
+export function installedTailscale(stateDir: string): TailscalePrograms {
+  const dir = statePath(stateDir, "tailscaleBin");
+  return { tailscale: `${dir}/tailscale`, tailscaled: `${dir}/tailscaled` };
+}
+
+/**
+ * Whether `bin`, read back from the state folder, is a tailscale dnb would pick itself: the one on
+ * PATH, the one dnb installs, or the one DNB_TAILSCALE_BIN names. What `--tailscale-bin` gave a role
+ * on its command line is not known later: `dnb post` then needs DNB_TAILSCALE_BIN.
+ */
+export function dnbWouldRunTailscale(ctx: Pick<Context, "files" | "env">, stateDir: string, bin: string): boolean {
+  return [
+    installedTailscale(stateDir).tailscale,
+    findOnPath(ctx.files, "tailscale", ctx.env.PATH ?? ""),
+    ctx.env[envTwin("--tailscale-bin")],
+  ].includes(bin);
 }
 
 export async function locateTailscale(config: Config, ctx: Context): Promise<TailscalePrograms> {

@@ -18,25 +18,13 @@ import {
 import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
 import { requireKeylessSupport } from "./version.ts";
 import { maskInLogs } from "../core/actions.ts";
-import { succeeded } from "../core/exec.ts";
+import { type CommandResult, succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
 import { locateTailscale, type TailscalePrograms } from "./locate.ts";
-import type { Files } from "../core/files.ts";
+import { dnbSession, readSession, type TailnetSession } from "./session_file.ts";
+import { isOwnProcess } from "../core/own_process.ts";
 
-/** How this run reaches the tailnet, saved so teardown knows what (not) to undo. */
-export interface TailnetSession {
-  readonly bin: string;
-  /** Absent when the system's tailscaled is reused. */
-  readonly socket?: string;
-  /** dnb logged this node in, so dnb logs it out; a reused node is never touched. */
-  readonly ours: boolean;
-  readonly daemonPid?: number;
-}
-
-export function readSession(files: Files, stateDir: string): TailnetSession | undefined {
-  const text = files.readText(statePath(stateDir, "tailscaleSession"));
-  return text === undefined ? undefined : JSON.parse(text);
-}
+export { dnbSession, readSession, type TailnetSession };
 
 /** Nix's profile folders, so Tailscale SSH sessions on macOS find nix-daemon and friends. */
 const MACOS_SSH_PATH =
@@ -94,6 +82,19 @@ async function writeCredential(config: Config, ctx: Context): Promise<{ credenti
   return up;
 }
 
+/**
+ * Stops the join on SIGINT or SIGTERM: the secret `up` reads is deleted at once (a cancelled job may
+ * be killed before `up` returns) and no attempt follows.
+ */
+function watchForSignals(ctx: Context, stateDir: string): { stoppedBy: () => string | undefined; stop: () => void } {
+  let received: string | undefined;
+  const stop = ctx.onSignal((signal) => {
+    received = signal;
+    for (const secret of ["authKey", "idToken"] as const) ctx.files.remove(statePath(stateDir, secret));
+  });
+  return { stoppedBy: () => received, stop };
+}
+
 async function logInWithRetries(
   config: Config,
   ctx: Context,
@@ -102,33 +103,45 @@ async function logInWithRetries(
   ssh: boolean,
   deadline: number,
 ) {
-  for (let attempt = 1;; attempt++) {
-    const remainingSeconds = Math.max(1, Math.floor((deadline - ctx.now()) / 1000));
-    const { credential, file } = await writeCredential(config, ctx);
-    let result;
-    try {
-      result = await ctx.runner.run({
-        argv: tailscaleUpArgv({
-          ...config,
-          bin,
-          socket,
-          credential,
-          ssh,
-          timeoutSeconds: remainingSeconds,
-        }),
-        timeoutMs: remainingSeconds * 1000 + 5000,
-      });
-    } finally {
-      ctx.files.remove(file);
+  const signals = watchForSignals(ctx, config.stateDir);
+  const checkpoint = () => {
+    const signal = signals.stoppedBy();
+    if (signal !== undefined) throw new DnbError(`joining the tailnet stopped by ${signal}`);
+  };
+  try {
+    for (let attempt = 1;; attempt++) {
+      checkpoint();
+      const result = await upOnce(config, ctx, { bin, socket, ssh, deadline });
+      if (succeeded(result)) return;
+      checkpoint();
+      const failure = classifyJoinFailure(result.stderr);
+      const backoff = Math.min(10_000, 1000 * 2 ** (attempt - 1));
+      if (!failure.transient || ctx.now() + backoff > deadline) {
+        throw new DnbError(failure.message, { hint: failure.hint });
+      }
+      warn(ctx, `${failure.message}; trying again in ${backoff / 1000}s`);
+      await ctx.sleep(backoff);
     }
-    if (succeeded(result)) return;
-    const failure = classifyJoinFailure(result.stderr);
-    const backoff = Math.min(10_000, 1000 * 2 ** (attempt - 1));
-    if (!failure.transient || ctx.now() + backoff > deadline) {
-      throw new DnbError(failure.message, { hint: failure.hint });
-    }
-    warn(ctx, `${failure.message}; trying again in ${backoff / 1000}s`);
-    await ctx.sleep(backoff);
+  } finally {
+    signals.stop();
+  }
+}
+
+/** One `tailscale up`, its secret in a 0600 file that is deleted when it returns. */
+async function upOnce(
+  config: Config,
+  ctx: Context,
+  node: { bin: string; socket: string; ssh: boolean; deadline: number },
+): Promise<CommandResult> {
+  const remainingSeconds = Math.max(1, Math.floor((node.deadline - ctx.now()) / 1000));
+  const { credential, file } = await writeCredential(config, ctx);
+  try {
+    return await ctx.runner.run({
+      argv: tailscaleUpArgv({ ...config, ...node, credential, timeoutSeconds: remainingSeconds }),
+      timeoutMs: remainingSeconds * 1000 + 5000,
+    });
+  } finally {
+    ctx.files.remove(file);
   }
 }
 
@@ -162,7 +175,12 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
     }
   }
   // A re-run finds the node its earlier run left up (a coordinator's node outlives it): keep it.
-  const previous = readSession(ctx.files, config.stateDir);
+  let previous: TailnetSession | undefined;
+  try {
+    previous = dnbSession(ctx, config.stateDir, config.tailscaleBin);
+  } catch (error) {
+    warn(ctx, `${(error as Error).message}; a new node is started`);
+  }
   if (previous?.ours && previous.socket !== undefined) {
     const running = await tailnetStatus(ctx, previous.bin, previous.socket);
     if (running?.backendState === "Running" && running.self) {
@@ -203,7 +221,12 @@ export async function leaveTailnet(session: TailnetSession, ctx: Context, stateD
       }); the ephemeral node expires on its own`,
     );
   }
-  if (session.daemonPid !== undefined) {
+  // Only the tailscaled dnb started on this socket: the pid may have been reused since.
+  const socket = session.socket;
+  if (
+    session.daemonPid !== undefined && socket !== undefined &&
+    await isOwnProcess(ctx, session.daemonPid, (line) => `${line} `.includes(` --socket=${socket} `))
+  ) {
     ctx.processes.signal(session.daemonPid, "SIGTERM");
   }
 }

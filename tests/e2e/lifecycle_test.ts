@@ -20,6 +20,15 @@ async function peersOfCoordinator(farm: Farm): Promise<string[]> {
   return parseStatus(status.stdout).peers.map((peer) => peer.hostName).sort();
 }
 
+/** Whether a pid is a process that has not yet ended (a zombie has ended). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
+  } catch {
+    return false;
+  }
+}
+
 const machinesOf = (farm: Farm) => Deno.readTextFileSync(`${farm.host("coord").dir}/etc-nix/machines`);
 
 farmTest("stop releases every builder within 15 s and gives each file back byte for byte", async (t) => {
@@ -50,6 +59,8 @@ farmTest("stop releases every builder within 15 s and gives each file back byte 
       const stop = await farm.run("coord", ["/tmp/dnb/bin/stop-nix-builders"], { timeoutMs: 60_000 });
       assert.equal(stop.code, 0, stop.stderr);
       assert.match(stop.stderr, /dnb: stop: released b1, b2/);
+      // The pid file names the watchdog (its command line is checked before it is signalled).
+      assert.match(stop.stderr, /dnb: stop: watchdog stopped\n/);
       const exits = await Promise.all(builders.map((builder) => exitWithin(builder, 15_000)));
       assert.deepEqual(exits.map((exit) => exit.code), [0, 0]);
       assert.ok((performance.now() - started) / 1000 <= 15);
@@ -59,9 +70,12 @@ farmTest("stop releases every builder within 15 s and gives each file back byte 
       const again = await runDnb(farm, "coord", ["stop"]);
       assert.equal(again.code, 0);
       assert.match(again.stderr, /^dnb: stop: already stopped at .*; nothing to do\n$/);
+      const session = JSON.parse(Deno.readTextFileSync(`${farm.host("coord").dir}/tmp/dnb/tailscale.json`));
       const post = await runDnb(farm, "coord", ["post"]);
       assert.equal(post.code, 0, post.stderr);
       assert.match(post.stderr, /dnb: post: stop already ran\ndnb: post: logged this node out of the tailnet\n/);
+      // Its command line names dnb's socket, so post stops the tailscaled dnb started.
+      await eventually("post stops dnb's tailscaled", () => !isRunning(session.daemonPid), 10_000);
       const postAgain = await runDnb(farm, "coord", ["post"]);
       assert.equal(postAgain.code, 0);
       assert.match(postAgain.stderr, /dnb: post: no tailnet session of dnb's here/);

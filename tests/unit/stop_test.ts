@@ -7,7 +7,6 @@ import { testContext } from "../support/context.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { builderInfo } from "../support/builder_info.ts";
 import { writeSystemFile } from "../../lib/core/system_files.ts";
-import { Files } from "../../lib/core/files.ts";
 import { actionsEnv } from "../support/github.ts";
 
 const info = builderInfo({
@@ -146,26 +145,19 @@ Deno.test("stop keeps the final reading each builder sends with done; status and
 });
 
 Deno.test("post on a builder that was killed puts back the system files it changed", async () => {
-  const root = Deno.makeTempDirSync({ prefix: "dnb-post-builder-" });
-  try {
-    const stateDir = `${root}/state`;
-    Deno.mkdirSync(stateDir, { mode: 0o700 });
-    const nixConf = `${root}/nix.conf`;
-    const rule = `${root}/99-dnb-kvm.rules`;
-    Deno.writeTextFileSync(nixConf, "sandbox = true");
-    writeSystemFile(
-      new Files(),
-      stateDir,
-      nixConf,
-      "sandbox = true\n# >>> dnb >>>\nbuild-dir = /mnt/dnb-build\n# <<< dnb <<<\n",
-    );
-    writeSystemFile(new Files(), stateDir, rule, 'KERNEL=="kvm", MODE="0666"\n');
-    const ctx = testContext({ root: "/" });
-    assert.equal(await runCli(["post", "--state-dir", stateDir], "dnb", ctx), 0);
-    assert.equal(Deno.readTextFileSync(nixConf), "sandbox = true");
-    assert.throws(() => Deno.statSync(rule), Deno.errors.NotFound);
-    assert.ok(ctx.stderr.some((line) => line.startsWith("dnb: post: put back ") && line.includes(rule)));
-  } finally {
-    Deno.removeSync(root, { recursive: true });
-  }
+  const ctx = testContext({ files: { "/etc/nix/nix.conf": "sandbox = true" } });
+  const stateDir = "/run/dnb";
+  ctx.files.makeDir(stateDir, 0o700);
+  const rule = "/etc/udev/rules.d/99-dnb-kvm.rules";
+  writeSystemFile(
+    ctx.files,
+    stateDir,
+    "/etc/nix/nix.conf",
+    "sandbox = true\n# >>> dnb >>>\nbuild-dir = /mnt/dnb-build\n# <<< dnb <<<\n",
+  );
+  writeSystemFile(ctx.files, stateDir, rule, 'KERNEL=="kvm", MODE="0666"\n');
+  assert.equal(await runCli(["post", "--state-dir", stateDir], "dnb", ctx), 0);
+  assert.equal(ctx.files.readText("/etc/nix/nix.conf"), "sandbox = true");
+  assert.equal(ctx.files.exists(rule), false);
+  assert.ok(ctx.stderr.some((line) => line.startsWith("dnb: post: put back /etc/nix/nix.conf") && line.includes(rule)));
 });

@@ -67,7 +67,11 @@ Deno.test("watchdog: renews leases, drops a builder after missed heartbeats, cla
     ],
     files: {
       "/tmp/dnb/cluster.json": JSON.stringify(cluster),
-      "/tmp/dnb/tailscale.json": JSON.stringify({ bin: "/usr/bin/tailscale", socket: "/tmp/dnb/s.sock", ours: true }),
+      "/tmp/dnb/tailscale.json": JSON.stringify({
+        bin: "/usr/bin/tailscale",
+        socket: "/tmp/dnb/tailscaled.sock",
+        ours: true,
+      }),
     },
   });
   install(ctx, "/usr/bin/nix", "/usr/bin/tailscale");
