@@ -1,6 +1,6 @@
 import type { FarmSettings, Member } from "./cluster.ts";
 
-import { say } from "../core/log.ts";
+import { say, warn } from "../core/log.ts";
 import type { Context } from "../core/context.ts";
 import { DONE_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
@@ -50,4 +50,5 @@ export async function releaseAndRestore(
     );
   }
   if (restore.restored.length + restore.removed.length > 0) say(ctx, describeRestore(restore));
+  for (const refused of restore.refused) warn(ctx, `left alone: ${refused}`);
 }

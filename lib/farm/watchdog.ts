@@ -12,7 +12,7 @@ import { localNixVersion } from "../nix/probe.ts";
 import { HEARTBEAT_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { parseUsage } from "../protocol/usage.ts";
 import { findCandidates } from "../tailnet/discovery.ts";
-import { readSession, tailnetStatus } from "../tailnet/session.ts";
+import { dnbSession, tailnetStatus } from "../tailnet/session.ts";
 import { Claimer, type ClaimVoice } from "./claimer.ts";
 import { type Cluster, type ClusterMember, type Member, readCluster, writeCluster } from "./cluster.ts";
 import { writeNixFiles } from "./configure.ts";
@@ -75,7 +75,7 @@ async function tick(ctx: Context, cluster: Cluster, claimer: Claimer, intervalMs
 
 /** Offers the tailnet's wanted nodes that are not in the farm yet; their claims run beside the heartbeats. */
 async function lookForLateJoiners(ctx: Context, cluster: Cluster, claimer: Claimer): Promise<void> {
-  const session = readSession(ctx.files, cluster.settings.stateDir);
+  const session = dnbSession(ctx, cluster.settings.stateDir);
   const status = session ? await tailnetStatus(ctx, session.bin, session.socket) : undefined;
   const inFarm = new Set(cluster.builders.map((member) => member.alias));
   await claimer.offer((status ? findCandidates(status, cluster.wanted) : []).filter((c) => !inFarm.has(c.alias)));
