@@ -6,13 +6,18 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { runCli } from "./lib/cli.ts";
 import { DenoRunner } from "./lib/core/exec.ts";
+import { isSecretName } from "./lib/core/child_env.ts";
 import { gatherFacts } from "./lib/core/facts.ts";
 import { Files } from "./lib/core/files.ts";
 import { Redactor } from "./lib/core/redact.ts";
 import { DETERMINATE_LAUNCHD_PLIST, NIX_DAEMON_SOCKET } from "./lib/nix/daemon.ts";
 import { systemTailscaledSocket } from "./lib/tailnet/args.ts";
 
+// Read once: the config takes the auth key and the OIDC request token from here. Then they leave the
+// process environment, so no child (tailscaled, the watchdog, ssh, nix) inherits them; the runner
+// hands children an allow-listed environment besides.
 const env = Deno.env.toObject();
+for (const name of Object.keys(env).filter(isSecretName)) Deno.env.delete(name);
 // From source the CLI is `deno run … main.ts`; compiled, the binary itself.
 const fromSource = basename(Deno.execPath()) === "deno";
 const mainFile = fromFileUrl(Deno.mainModule);
@@ -25,7 +30,7 @@ const files = new Files();
 const platform = { os: Deno.build.os, arch: Deno.build.arch };
 
 const code = await runCli(Deno.args, basename(Deno.execPath()), {
-  runner: new DenoRunner(),
+  runner: new DenoRunner({ env }),
   redactor,
   env,
   out: (text) => Deno.stdout.writeSync(encoder.encode(text)),

@@ -18,6 +18,7 @@ import { buildDirRoots, BuildWatch, NIX_DRV_LOG_DIR } from "../builder/build_wat
 import { recordSample, startMeter, type UsageMeter, usageOf } from "../protocol/usage.ts";
 import { formatDuration } from "../report/usage.ts";
 import { enableKvm, kvmUsable } from "../builder/kvm.ts";
+import { ClaimGate, expectedClaimer } from "../builder/claim_gate.ts";
 
 const TICK_MS = 250;
 /** How often a claimed builder looks for builds; busy time has this resolution. */
@@ -77,7 +78,13 @@ export async function runBuilder(config: Config, ctx: Context): Promise<number> 
           info.features.join(",") || "-"
         }, ${diskText(info)}`,
       );
-      return await waitForCoordinator(config, ctx, info.disk?.buildDir ?? "/tmp", () => signal);
+      const gate = new ClaimGate(
+        ctx,
+        session,
+        expectedClaimer(config.hostname, config.coordinatorTag, ctx.env),
+        statePath(config.stateDir, "claim"),
+      );
+      return await waitForCoordinator(config, ctx, { buildDir: info.disk?.buildDir ?? "/tmp", gate }, () => signal);
     } finally {
       await leaveTailnet(session, ctx, config.stateDir);
     }
@@ -129,7 +136,7 @@ async function describeBuilder(config: Config, ctx: Context, changes: BuilderCha
 async function waitForCoordinator(
   config: Config,
   ctx: Context,
-  buildDir: string,
+  { buildDir, gate }: { buildDir: string; gate: ClaimGate },
   signal: () => string | undefined,
 ): Promise<number> {
   const file = (name: StateFile) => statePath(config.stateDir, name);
@@ -155,11 +162,11 @@ async function waitForCoordinator(
       return EXIT_OK;
     }
     if (meter === undefined) {
-      const claim = ctx.files.readText(file("claim"));
-      if (claim !== undefined) {
+      // Only this run's coordinator may claim: the gate asks the tailnet who wrote the claim.
+      const claimer = await gate.admit();
+      if (claimer !== undefined) {
         meter = sample(startMeter(now), now);
-        const coordinator = (JSON.parse(claim) as { coordinator?: unknown }).coordinator;
-        say(ctx, `claimed by ${typeof coordinator === "string" ? coordinator : "a coordinator"}`);
+        say(ctx, `claimed by ${claimer}`);
       } else if (now - started > config.builderTimeoutSeconds * 1000) {
         throw new DnbError(`not claimed within ${config.builderTimeoutSeconds}s`, {
           hint: "check the coordinator's --builders or --discover-prefix, and that the ACL lets it reach tcp:22",

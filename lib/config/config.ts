@@ -34,6 +34,8 @@ export interface Config {
   readonly discoverPrefix?: string;
   readonly expect?: number;
   readonly builderTag: string;
+  /** Builder: a claim is taken only from a node carrying this tag (checked with `tailscale whois`). */
+  readonly coordinatorTag: string;
   readonly builderTimeoutSeconds: number;
   readonly leaseSeconds: number;
   readonly waitTimeoutSeconds: number;
@@ -160,6 +162,8 @@ export function loadConfig(sources: ConfigSources): Config {
       [role === "builder" ? DEFAULT_BUILDER_TAG : DEFAULT_COORDINATOR_TAG],
     ...finding,
     builderTag: readOption(sources, "--builder-tag", oneLine().regex(TAG, { error: TAG_RULE })) ?? DEFAULT_BUILDER_TAG,
+    coordinatorTag: readOption(sources, "--coordinator-tag", oneLine().regex(TAG, { error: TAG_RULE })) ??
+      DEFAULT_COORDINATOR_TAG,
     builderTimeoutSeconds,
     leaseSeconds: readOption(sources, "--lease", seconds(5, 3600)) ?? 120,
     waitTimeoutSeconds: readOption(sources, "--wait-timeout", seconds(10, 21600)) ?? builderTimeoutSeconds + 60,

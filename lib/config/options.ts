@@ -24,6 +24,7 @@ export const ROLE_OPTIONS = [
   { flag: "--min-builders", value: "<n>", description: "coordinator: at the wait timeout, go ahead with this many" },
   { flag: "--require-builders", description: "without credentials (fork pull requests), fail, not build locally" },
   { flag: "--builder-tag", value: "<tag>", description: "coordinator: tag a discovered builder must carry" },
+  { flag: "--coordinator-tag", value: "<tag>", description: "builder: tag the claiming coordinator must carry" },
   { flag: "--builder-state-dir", value: "<path>", description: "coordinator: the builders' --state-dir" },
   { flag: "--probe-concurrency", value: "<n>", description: "coordinator: builders claimed at once" },
   { flag: "--builder-timeout", value: "<seconds>", description: "builder: exit when not claimed within this time" },

@@ -5,7 +5,7 @@ import type { Candidate } from "../tailnet/discovery.ts";
 import { protocolMismatch } from "../nix/daemon_protocol.ts";
 import { parseStorePing, queryStore, type StorePing } from "../nix/daemon.ts";
 import { storeUri } from "../nix/machines_file.ts";
-import { failureLine, succeeded } from "../core/exec.ts";
+import { failureLine, REMOTE_OUTPUT_BYTES, type Runner, succeeded } from "../core/exec.ts";
 import { type Member } from "./cluster.ts";
 import { statePath } from "../core/state_dir.ts";
 
@@ -63,9 +63,15 @@ async function pingStore(
   ctx: Context,
   member: Pick<Member, "alias" | "info">,
 ): Promise<{ ok: boolean; reason: string } & StorePing> {
-  const result = await queryStore(ctx.runner, {
+  // The builder's daemon answers through this: its output is bounded like every read of a peer's.
+  const bounded: Runner = {
+    run: (spec) => ctx.runner.run({ ...spec, maxOutputBytes: REMOTE_OUTPUT_BYTES }),
+    start: (spec) => ctx.runner.start(spec),
+  };
+  const result = await queryStore(bounded, {
     storeUri: storeUri({ sshUser: settings.sshUser, alias: member.alias, nixDaemon: member.info.nixDaemon }),
-    env: { ...ctx.env, NIX_SSHOPTS: `-F ${statePath(settings.stateDir, "sshConfig")}` } as Record<string, string>,
+    // Added to the runner's allow-listed environment: nothing else of dnb's own is passed on.
+    env: { NIX_SSHOPTS: `-F ${statePath(settings.stateDir, "sshConfig")}` },
     timeoutMs: 60_000,
   });
   // Nix prints these as notices on stderr; stdout is read too in case a version moves them.

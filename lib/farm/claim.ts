@@ -1,7 +1,10 @@
 import { type BuilderInfo, parseBuilderInfo } from "../protocol/builder_info.ts";
 import type { Context } from "../core/context.ts";
 import { claimArgv } from "../protocol/scripts.ts";
-import { succeeded } from "../core/exec.ts";
+import { plainLine, REMOTE_OUTPUT_BYTES, succeeded } from "../core/exec.ts";
+
+/** ssh's own words come last: a builder's stderr past this is not read for them. */
+const STDERR_TAIL_BYTES = 4096;
 
 export type ClaimOutcome =
   | { readonly ok: true; readonly info: BuilderInfo }
@@ -10,7 +13,7 @@ export type ClaimOutcome =
 
 /** Classifies an ssh failure: some mean "try again soon", others "this builder can never be used". */
 export function classifyClaimFailure(code: number, stderr: string): { retry: boolean; reason: string } {
-  const text = stderr.trim();
+  const text = stderr.slice(-STDERR_TAIL_BYTES).trim();
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key .* differs/i.test(text)) {
     return { retry: false, reason: "its SSH host key does not match the key it advertised on the tailnet" };
   }
@@ -27,7 +30,7 @@ export function classifyClaimFailure(code: number, stderr: string): { retry: boo
     return { retry: false, reason: "SSH refused the login (check --ssh-user and --ssh-key)" };
   }
   if (code === 3) return { retry: true, reason: "it has not published info.json yet" };
-  return { retry: true, reason: text.split("\n").pop() || `ssh exited ${code}` };
+  return { retry: true, reason: plainLine(text.split("\n").pop() ?? "") || `ssh exited ${code}` };
 }
 
 /** One ssh round trip: writes claim, renews lease and reads info.json; data goes over stdin. */
@@ -39,7 +42,11 @@ export async function claimBuilder(
     argv: claimArgv(request.sshConfig, request.alias),
     stdin: `${request.builderStateDir}\n${JSON.stringify(request.claim)}\n`,
     timeoutMs: 30_000,
+    maxOutputBytes: REMOTE_OUTPUT_BYTES,
   });
+  if (result.overflowed) {
+    return { ok: false, retry: false, reason: `it answered the claim with more than ${REMOTE_OUTPUT_BYTES} bytes` };
+  }
   if (!succeeded(result)) {
     return { ok: false, ...classifyClaimFailure(result.timedOut ? -1 : result.code, result.stderr) };
   }

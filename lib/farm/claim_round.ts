@@ -5,7 +5,7 @@
 import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { say, warn } from "../core/log.ts";
-import { findCandidates, missingNames, type Wanted } from "../tailnet/discovery.ts";
+import { discover, missingNames, NOTHING_FOUND, type Wanted } from "../tailnet/discovery.ts";
 import type { TailnetStatus } from "../tailnet/status.ts";
 import { Claimer, type ClaimVoice, RETRY_MS } from "./claimer.ts";
 import type { Member } from "./cluster.ts";
@@ -15,7 +15,7 @@ const PROGRESS_EVERY_MS = 5000;
 
 export function wantedBuilders(config: Pick<Config, "builders" | "discoverPrefix" | "builderTag" | "expect">): Wanted {
   return config.builders.length > 0
-    ? { kind: "names", names: config.builders }
+    ? { kind: "names", names: config.builders, tag: config.builderTag }
     : { kind: "prefix", prefix: config.discoverPrefix!, tag: config.builderTag, expect: config.expect! };
 }
 
@@ -55,6 +55,8 @@ export async function claimRound(config: Config, ctx: Context, inputs: ClaimRoun
     started: inputs.started,
     coordinatorNix: inputs.coordinatorNix,
     voice: coordinatorVoice(ctx),
+    // By prefix, never more than --expect builders: one more would be a node the user did not ask for.
+    room: wanted.kind === "prefix" ? () => wanted.expect : undefined,
   });
   const decided = () => new Set([...claimer.admitted.keys(), ...claimer.refused.keys()]);
   // Once every wanted builder has been seen, only claims and retries remain: the tailnet need not be asked again.
@@ -66,7 +68,8 @@ export async function claimRound(config: Config, ctx: Context, inputs: ClaimRoun
   for (;;) {
     const seen = allSeen();
     const status = seen ? undefined : await inputs.status();
-    await claimer.offer(seen ? claimer.knownCandidates() : status ? findCandidates(status, wanted) : []);
+    if (seen) claimer.offer(claimer.knownCandidates());
+    else claimer.consider(status ? discover(status, wanted) : NOTHING_FOUND);
     const missing = missingNames(wanted, decided());
     if ((missing.length === 0 || inputs.interrupted()) && claimer.pending === 0) break;
     const now = ctx.now();

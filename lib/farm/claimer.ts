@@ -1,11 +1,12 @@
 /**
  * Claims builders as they appear on the tailnet, for the coordinator's first round and the
- * watchdog's late joiners alike: at most `concurrency` claims at once, a builder that is not
- * ready yet is tried again after a pause, a refusal is final, and each admitted builder's ready
- * time is counted from the farm's start.
+ * watchdog's late joiners alike: at most `concurrency` claims at once and never more builders than
+ * there is room for, a builder that is not ready yet is tried again after a pause that doubles with
+ * each failure, a refusal is final, and each admitted builder's ready time is counted from the farm's
+ * start. Offering never waits on the network: host-key scans and claims run in flight.
  */
 import type { Context } from "../core/context.ts";
-import type { Candidate } from "../tailnet/discovery.ts";
+import type { Candidate, Discovery } from "../tailnet/discovery.ts";
 import { scanHostKeys } from "../ssh/keyscan.ts";
 import { admitBuilder } from "./admission.ts";
 import type { FarmSettings, Member } from "./cluster.ts";
@@ -32,6 +33,13 @@ export interface ClaimerOptions {
   readonly voice: ClaimVoice;
   /** Builders already in the farm: dnb's ssh config keeps them while candidates are added. */
   readonly members?: readonly SshEntry[];
+  /**
+   * How many more builders the farm may take besides those this claimer admitted and has not handed over
+   * (`takeAdmitted`): claims in flight count against it. Default: no limit.
+   */
+  readonly room?: () => number;
+  /** The longest pause between tries of a builder that is not ready (the pause doubles from RETRY_MS). */
+  readonly maxRetryMs?: number;
 }
 
 export class Claimer {
@@ -43,11 +51,13 @@ export class Claimer {
   readonly #refused = new Map<string, string>();
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #retryAfter = new Map<string, number>();
+  readonly #failures = new Map<string, number>();
   readonly #lastReason = new Map<string, string>();
   readonly #noted = new Set<string>();
   /** Candidates seen with host keys, by alias. */
   readonly #known = new Map<string, { readonly candidate: Candidate; readonly hostKeys: readonly string[] }>();
   readonly #sshEntries = new Map<string, SshEntry>();
+  #closed = false;
 
   constructor(settings: FarmSettings, ctx: Context, options: ClaimerOptions) {
     this.#settings = settings;
@@ -84,25 +94,42 @@ export class Claimer {
     return this.#fresh.splice(0);
   }
 
-  /** Starts a claim for each candidate that is due and has host keys; returns without waiting for them. */
-  async offer(candidates: readonly Candidate[]): Promise<void> {
+  /** Takes a look at the tailnet: says each note once, refuses what discovery refused (for good), offers the rest. */
+  consider(found: Discovery, exclude: ReadonlySet<string> = new Set()): void {
+    for (const [key, line] of found.notes) {
+      if (this.#noted.has(key)) continue;
+      this.#noted.add(key);
+      this.#options.voice.note(line);
+    }
+    for (const [alias, reason] of found.refused) {
+      if (exclude.has(alias) || this.#admitted.has(alias) || this.#refused.has(alias) || this.#inFlight.has(alias)) {
+        continue;
+      }
+      this.#refuse(alias, reason);
+    }
+    this.offer(found.candidates.filter((candidate) => !exclude.has(candidate.alias)));
+  }
+
+  /** No claim starts after this (the farm is stopping); those in flight finish. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Starts a claim for each candidate that is due, while there is room; returns without waiting for any. */
+  offer(candidates: readonly Candidate[]): void {
     for (const candidate of candidates) {
+      if (this.#closed) return;
       const alias = candidate.alias;
       if (this.#admitted.has(alias) || this.#refused.has(alias) || this.#inFlight.has(alias)) continue;
       if ((this.#retryAfter.get(alias) ?? 0) > this.#ctx.now()) continue;
       if (this.#inFlight.size >= this.#settings.probeConcurrency) return;
+      if (this.#inFlight.size + this.#fresh.length >= (this.#options.room?.() ?? Infinity)) return;
       if (candidate.note && !this.#noted.has(alias)) {
         this.#noted.add(alias);
         this.#options.voice.note(candidate.note);
       }
-      const hostKeys = await this.#hostKeys(candidate);
-      // Tailscale publishes a peer's keys a moment after it comes online; wait for them.
-      if (hostKeys.length === 0) continue;
-      this.#known.set(alias, { candidate, hostKeys });
-      this.#sshEntries.set(alias, { alias, address: candidate.node.ipv4, hostKeys });
-      // The claim connects through dnb's own ssh config, which must name the candidate first.
-      writeSshState(this.#ctx.files, this.#settings, [...this.#sshEntries.values()]);
-      this.#inFlight.set(alias, this.#claim(candidate, hostKeys).finally(() => this.#inFlight.delete(alias)));
+      const claim = this.#claim(candidate).catch((error: Error) => this.#refuse(alias, error.message));
+      this.#inFlight.set(alias, claim.finally(() => this.#inFlight.delete(alias)));
     }
   }
 
@@ -111,8 +138,10 @@ export class Claimer {
     await Promise.race([this.#ctx.sleep(ms), ...this.#inFlight.values()]);
   }
 
-  async allSettled(): Promise<void> {
-    await Promise.all(this.#inFlight.values());
+  /** Waits for the claims in flight, or `ms` at most when given (a claim that hangs must not hold a stop). */
+  async allSettled(ms?: number): Promise<void> {
+    const all = Promise.all(this.#inFlight.values());
+    await (ms === undefined ? all : Promise.race([all, this.#ctx.sleep(ms)]));
   }
 
   async #hostKeys(candidate: Candidate): Promise<readonly string[]> {
@@ -121,10 +150,17 @@ export class Claimer {
     return await scanHostKeys(this.#ctx, candidate.node.ipv4);
   }
 
-  async #claim(candidate: Candidate, hostKeys: readonly string[]): Promise<void> {
+  async #claim(candidate: Candidate): Promise<void> {
+    const alias = candidate.alias;
+    const hostKeys = await this.#hostKeys(candidate);
+    // Tailscale publishes a peer's keys a moment after it comes online; wait for them.
+    if (hostKeys.length === 0) return this.#later(alias);
+    this.#known.set(alias, { candidate, hostKeys });
+    this.#sshEntries.set(alias, { alias, address: candidate.node.ipv4, hostKeys });
+    // The claim connects through dnb's own ssh config, which must name the candidate first.
+    writeSshState(this.#ctx.files, this.#settings, [...this.#sshEntries.values()]);
     const { voice, coordinatorNix, started } = this.#options;
     const admission = await admitBuilder(this.#settings, this.#ctx, candidate, hostKeys, coordinatorNix);
-    const alias = candidate.alias;
     if (admission.kind === "admitted") {
       for (const line of admission.warnings) voice.warning(line);
       const member = { ...admission.member, readySeconds: (this.#ctx.now() - started) / 1000 };
@@ -132,14 +168,26 @@ export class Claimer {
       this.#fresh.push(member);
       voice.admitted(member);
     } else if (admission.kind === "retry") {
-      this.#retryAfter.set(alias, this.#ctx.now() + RETRY_MS);
+      this.#later(alias);
       if (this.#lastReason.get(alias) !== admission.reason) {
         this.#lastReason.set(alias, admission.reason);
         voice.retry(alias, admission.reason);
       }
     } else {
-      this.#refused.set(alias, admission.reason);
-      voice.refused(alias, admission.reason);
+      this.#refuse(alias, admission.reason);
     }
+  }
+
+  #refuse(alias: string, reason: string): void {
+    this.#refused.set(alias, reason);
+    this.#options.voice.refused(alias, reason);
+  }
+
+  /** Backs off: RETRY_MS after the first failure, twice that after the next, up to maxRetryMs. */
+  #later(alias: string): void {
+    const failures = (this.#failures.get(alias) ?? 0) + 1;
+    this.#failures.set(alias, failures);
+    const pause = Math.min(this.#options.maxRetryMs ?? RETRY_MS, RETRY_MS * 2 ** (failures - 1));
+    this.#retryAfter.set(alias, this.#ctx.now() + pause);
   }
 }

@@ -1,17 +1,20 @@
 /**
  * `dnb watchdog`, left running by the coordinator: every lease/4 it renews each builder's lease,
  * drops a builder from the machines file after 3 missed heartbeats, and claims builders that join
- * late. Heartbeats keep their own beat: late joiners are claimed beside them, never in their way.
+ * late. Heartbeats keep their own beat: the look at the tailnet, host-key scans and claims of late
+ * joiners all run beside them (one look at a time, claims within --probe-concurrency, each builder
+ * that is not ready tried again after a growing pause), never in their way, and never beyond what
+ * was wanted: `expect` builders by prefix, the wanted names by name.
  * Ends on SIGTERM (from `dnb stop`) or when the farm record is gone.
  */
 import type { Context } from "../core/context.ts";
-import { succeeded } from "../core/exec.ts";
+import { REMOTE_OUTPUT_BYTES, succeeded } from "../core/exec.ts";
 import { say, warn } from "../core/log.ts";
 import { statePath } from "../core/state_dir.ts";
 import { localNixVersion } from "../nix/probe.ts";
 import { HEARTBEAT_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { parseUsage } from "../protocol/usage.ts";
-import { findCandidates } from "../tailnet/discovery.ts";
+import { discover, NOTHING_FOUND, type Wanted, wantedFromRecord } from "../tailnet/discovery.ts";
 import { dnbSession, tailnetStatus } from "../tailnet/session.ts";
 import { Claimer, type ClaimVoice } from "./claimer.ts";
 import { type Cluster, type ClusterMember, type Member, readCluster, writeCluster } from "./cluster.ts";
@@ -19,6 +22,10 @@ import { writeNixFiles } from "./configure.ts";
 
 /** Heartbeats a builder may miss in a row before it leaves the machines file. */
 export const MISSES_TO_DROP = 3;
+/** The longest pause between tries of a late joiner that is not ready (the pause doubles up to it). */
+export const LATE_RETRY_MAX_MS = 30_000;
+/** How long a stop waits for late joiners' claims in flight: each has its own deadline besides. */
+const STOP_GRACE_MS = 5_000;
 
 function watchdogVoice(ctx: Context): ClaimVoice {
   return {
@@ -37,6 +44,7 @@ async function heartbeat(ctx: Context, cluster: Cluster, member: ClusterMember, 
     argv: remoteArgv(statePath(cluster.settings.stateDir, "sshConfig"), member.alias, HEARTBEAT_SCRIPT),
     stdin: `${cluster.settings.builderStateDir}\n`,
     timeoutMs,
+    maxOutputBytes: REMOTE_OUTPUT_BYTES,
   });
   if (succeeded(beat)) {
     // A builder that sends no valid reading (an older dnb) keeps the last one it sent.
@@ -73,12 +81,22 @@ async function tick(ctx: Context, cluster: Cluster, claimer: Claimer, intervalMs
   return builders;
 }
 
-/** Offers the tailnet's wanted nodes that are not in the farm yet; their claims run beside the heartbeats. */
-async function lookForLateJoiners(ctx: Context, cluster: Cluster, claimer: Claimer): Promise<void> {
-  const session = dnbSession(ctx, cluster.settings.stateDir);
-  const status = session ? await tailnetStatus(ctx, session.bin, session.socket) : undefined;
-  const inFarm = new Set(cluster.builders.map((member) => member.alias));
-  await claimer.offer((status ? findCandidates(status, cluster.wanted) : []).filter((c) => !inFarm.has(c.alias)));
+/**
+ * Looks at the tailnet once and offers the wanted nodes that are not in the farm yet; their claims run
+ * beside the heartbeats. Never awaited by a tick: a slow or hanging `tailscale status` costs no heartbeat.
+ */
+async function lookForLateJoiners(ctx: Context, watched: () => Cluster, wanted: Wanted, claimer: Claimer) {
+  const stateDir = watched().settings.stateDir;
+  const session = dnbSession(ctx, stateDir);
+  const status = session ? await tailnetStatus(ctx, session.bin, session.socket).catch(() => undefined) : undefined;
+  const inFarm = new Set(watched().builders.map((member) => member.alias));
+  claimer.consider(status ? discover(status, wanted) : NOTHING_FOUND, inFarm);
+}
+
+/** How many more builders the farm may take: by prefix, `expect` less those in it; by name, the names bound it. */
+function room(wanted: Wanted, watched: () => Cluster): (() => number) | undefined {
+  if (wanted.kind !== "prefix") return undefined;
+  return () => wanted.expect - watched().builders.filter((member) => member.state !== "lost").length;
 }
 
 export async function runWatchdog(stateDir: string, ctx: Context): Promise<number> {
@@ -87,26 +105,34 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
     say(ctx, `watchdog: no coordinator state in ${stateDir}; nothing to watch`);
     return 1;
   }
+  const watched = () => cluster!;
+  const wanted = wantedFromRecord(cluster.wanted);
   const intervalMs = Math.max(1000, cluster.settings.leaseSeconds * 250);
   const claimer = new Claimer(cluster.settings, ctx, {
     started: Date.parse(cluster.startedAt ?? cluster.readyAt),
     coordinatorNix: await localNixVersion(ctx),
     voice: watchdogVoice(ctx),
     members: cluster.builders,
+    room: room(wanted, watched),
+    maxRetryMs: LATE_RETRY_MAX_MS,
   });
   let stopping: string | undefined;
+  let looking: Promise<void> | undefined;
   const stopListening = ctx.onSignal((signal) => stopping = signal);
   say(ctx, `watchdog: renewing ${cluster.builders.length} lease(s) every ${intervalMs / 1000}s`);
   try {
     while (stopping === undefined && readCluster(ctx.files, stateDir) !== undefined) {
       const tickStarted = ctx.now();
       cluster = { ...cluster, builders: await tick(ctx, cluster, claimer, intervalMs) };
-      await lookForLateJoiners(ctx, cluster, claimer);
+      looking ??= lookForLateJoiners(ctx, watched, wanted, claimer)
+        .catch((error: Error) => warn(ctx, `watchdog: could not look for late builders: ${error.message}`))
+        .finally(() => looking = undefined);
       writeCluster(ctx.files, cluster);
       while (stopping === undefined && ctx.now() - tickStarted < intervalMs) await ctx.sleep(100);
     }
-    // A late joiner claimed just now must be on record, so the stop that follows releases it.
-    await claimer.allSettled();
+    // No claim starts after the stop; one claimed just now must be on record, so the stop releases it.
+    claimer.close();
+    await claimer.allSettled(STOP_GRACE_MS);
     const late = claimer.takeAdmitted().map((member) => joined(ctx, member));
     if (late.length > 0 && readCluster(ctx.files, stateDir) !== undefined) {
       writeCluster(ctx.files, { ...cluster, builders: [...cluster.builders, ...late] });

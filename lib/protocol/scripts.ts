@@ -8,7 +8,9 @@ const { info, claim, lease, done, usage } = STATE_FILES;
 /**
  * The builder side of a claim, run over ssh as one fixed POSIX shell script: nothing user-controlled is spliced
  * into it. The coordinator sends two lines on stdin: the builder's state folder and the claim JSON.
- * It writes `claim` atomically, renews `lease` and prints `info.json`, in one round trip.
+ * It writes `claim` atomically, renews `lease` and prints `info.json`, in one round trip. The claim file's second
+ * line is `client <address>`: the first word of $SSH_CLIENT, which sshd sets to the claiming peer's address, so
+ * the builder can ask its own tailnet who that is before it takes the claim.
  */
 export const CLAIM_SCRIPT = [
   "set -eu",
@@ -17,7 +19,9 @@ export const CLAIM_SCRIPT = [
   'cd "$dir"',
   `test -f ${info} || { echo "dnb: no builder here: $dir/${info} is missing" >&2; exit 3; }`,
   "umask 022",
-  `printf "%s\\n" "$claim" > ${claim}.tmp`,
+  "client=${SSH_CLIENT:-}",
+  "client=${client%% *}",
+  `printf "%s\\nclient %s\\n" "$claim" "$client" > ${claim}.tmp`,
   `mv -f ${claim}.tmp ${claim}`,
   `touch ${lease}`,
   `cat ${info}`,

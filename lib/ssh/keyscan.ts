@@ -1,4 +1,5 @@
 import type { Context } from "../core/context.ts";
+import { REMOTE_OUTPUT_BYTES } from "../core/exec.ts";
 import { parseHostKey } from "./host_keys.ts";
 
 /** Host keys of a plain-OpenSSH builder, fetched over the tailnet (WireGuard already authenticates the peer). */
@@ -6,6 +7,7 @@ export async function scanHostKeys(ctx: Context, address: string): Promise<strin
   const result = await ctx.runner.run({
     argv: ["ssh-keyscan", "-T", "5", "-t", "ed25519,ecdsa,rsa", address],
     timeoutMs: 15_000,
+    maxOutputBytes: REMOTE_OUTPUT_BYTES,
   });
   return result.stdout.split("\n")
     .filter((line) => line.startsWith(`${address} `))

@@ -1,3 +1,5 @@
+import { DNS_LABEL, IPV4, LOCAL_PATH, requireGrammar, USER_NAME } from "../protocol/grammar.ts";
+
 /** One builder as root's ssh client (and so the Nix daemon) reaches it. */
 export interface SshHost {
   readonly alias: string;
@@ -31,6 +33,22 @@ export function sshConfigTarget(sshConfigText: string | undefined): SshConfigTar
   return { kind: "block", path: SSH_CONFIG };
 }
 
+const WHERE = "ssh config";
+/** The one stand-in a dry run's plan shows for an address it does not know yet. */
+const PLANNED_ADDRESS = /^<tailnet IPv4 of [A-Za-z0-9-]{1,63}>$/;
+
+/**
+ * A word ssh_config reads as syntax (a space, `#`, `%` tokens, a second pattern) would change what an entry
+ * means: every value keeps to its grammar or nothing is written.
+ */
+function checkHost(host: SshHost): SshHost {
+  requireGrammar(WHERE, "alias", host.alias, DNS_LABEL);
+  requireGrammar(WHERE, "address", host.address, PLANNED_ADDRESS.test(host.address) ? PLANNED_ADDRESS : IPV4);
+  requireGrammar(WHERE, "user", host.user, USER_NAME);
+  if (host.identityFile !== undefined) requireGrammar(WHERE, "identity file", host.identityFile, LOCAL_PATH);
+  return host;
+}
+
 /** Fast ciphers on runners' AES-capable CPUs; compression only costs CPU for Nix's already-dense NARs. */
 const CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
 
@@ -40,7 +58,8 @@ const CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305
  * shared master do not mix, nix#14132).
  */
 export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string): string[] {
-  return hosts.flatMap((host) => [
+  requireGrammar(WHERE, "known_hosts path", knownHostsFile, LOCAL_PATH);
+  return hosts.map(checkHost).flatMap((host) => [
     `Host ${host.alias}`,
     `  HostName ${host.address}`,
     `  HostKeyAlias ${host.alias}`,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { DnbError } from "../core/errors.ts";
+import { DEFAULT_MAX_OUTPUT_BYTES } from "../core/exec.ts";
+import { DNS_LABEL, IPV4, isDnsName, printable, TAG } from "../protocol/grammar.ts";
 import { parseHostKey } from "../ssh/host_keys.ts";
 
 /** A tailnet node as dnb needs it, from `tailscale status --json`. */
@@ -26,7 +28,12 @@ export interface TailnetStatus {
   readonly backendState: string;
   readonly self?: TailnetNode;
   readonly peers: readonly TailnetNode[];
+  /** Peers left out because a name the control plane gave them is not a DNS name: one line each, safe to print. */
+  readonly ignored: readonly string[];
 }
+
+/** About 2 kB a peer: room for a tailnet of two thousand nodes, and a bound on what is parsed. */
+export const MAX_STATUS_BYTES = DEFAULT_MAX_OUTPUT_BYTES;
 
 const nodeSchema = z.object({
   ID: z.string(),
@@ -49,27 +56,52 @@ const statusSchema = z.object({
   Peer: z.record(z.string(), nodeSchema).nullable().optional(),
 });
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+type RawNode = z.infer<typeof nodeSchema>;
 
-function toNode(raw: z.infer<typeof nodeSchema>): TailnetNode {
+const NODE_ID = /^[A-Za-z0-9]{1,64}$/;
+/** What the node reports of its OS and relays: shown in lines, so plain words only. */
+const SHOWN_WORD = /^[A-Za-z0-9 ._:\[\]-]{1,64}$/;
+
+const shown = (value: string | undefined) => value !== undefined && SHOWN_WORD.test(value) ? value : undefined;
+
+/**
+ * Why a node cannot be passed on, or undefined. Its DNS label becomes an ssh `Host`, a known_hosts name and
+ * a machines-file URL host, so a name that is not a DNS name leaves the node out.
+ */
+function badName(raw: RawNode): string | undefined {
+  if (!NODE_ID.test(raw.ID)) return `its node ID ${JSON.stringify(printable(raw.ID))} is malformed`;
+  if (!isDnsName(raw.DNSName) || !raw.DNSName.includes(".")) {
+    return `its DNS name ${JSON.stringify(printable(raw.DNSName))} is not a DNS name`;
+  }
+  return undefined;
+}
+
+function toNode(raw: RawNode): TailnetNode {
   const keys = (raw.sshHostKeys ?? []).map(parseHostKey).filter((key): key is string => key !== undefined);
+  const shortName = raw.DNSName.split(".")[0]!;
+  const relay = shown(raw.Relay);
+  const peerRelay = shown(raw.PeerRelay);
   return {
     id: raw.ID,
-    hostName: raw.HostName,
+    // The node chooses its HostName; one that is not a DNS label can match no wanted name.
+    hostName: DNS_LABEL.test(raw.HostName) ? raw.HostName : shortName,
     dnsName: raw.DNSName,
-    shortName: raw.DNSName.split(".")[0] ?? "",
+    shortName,
     ipv4: (raw.TailscaleIPs ?? []).find((ip) => IPV4.test(ip)),
-    tags: raw.Tags ?? [],
+    tags: (raw.Tags ?? []).filter((tag) => TAG.test(tag)),
     online: raw.Online,
-    os: raw.OS,
+    os: shown(raw.OS) ?? "unknown",
     sshHostKeys: keys,
-    path: raw.CurAddr ? "direct" : raw.Active && (raw.Relay || raw.PeerRelay) ? "relay" : "unknown",
-    relayVia: raw.PeerRelay ? `peer relay ${raw.PeerRelay}` : raw.Relay ? `DERP ${raw.Relay}` : undefined,
+    path: raw.CurAddr ? "direct" : raw.Active && (relay || peerRelay) ? "relay" : "unknown",
+    relayVia: peerRelay ? `peer relay ${peerRelay}` : relay ? `DERP ${relay}` : undefined,
   };
 }
 
 /** Parses `tailscale status --json`; peers come in the CLI's order (sorted by node key). */
 export function parseStatus(json: string): TailnetStatus {
+  if (json.length > MAX_STATUS_BYTES) {
+    throw new DnbError(`tailscale status --json printed more than ${MAX_STATUS_BYTES} bytes`);
+  }
   let data: unknown;
   try {
     data = JSON.parse(json);
@@ -85,9 +117,16 @@ export function parseStatus(json: string): TailnetStatus {
     );
   }
   const self = parsed.data.Self;
+  const raws = Object.keys(parsed.data.Peer ?? {}).sort().map((key) => parsed.data.Peer![key]!);
+  const ignored = raws.flatMap((raw) => {
+    const why = badName(raw);
+    // A peer without a DNS name at all (MagicDNS off) is no builder, and no sign of mischief.
+    return why === undefined || raw.DNSName === "" ? [] : [`ignoring a tailnet peer: ${why}`];
+  });
   return {
     backendState: parsed.data.BackendState,
-    self: self && self.ID !== "" ? toNode(self) : undefined,
-    peers: Object.keys(parsed.data.Peer ?? {}).sort().map((key) => toNode(parsed.data.Peer![key]!)),
+    self: self && self.ID !== "" && badName(self) === undefined ? toNode(self) : undefined,
+    peers: raws.filter((raw) => badName(raw) === undefined).map(toNode),
+    ignored,
   };
 }

@@ -161,11 +161,17 @@ farmTest(
   async () => {
     await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
     startBuilder(farm, "b1", ["--hostname", "run-5-b1"]);
+    // Two wanted, one there at the wait timeout: the farm goes ahead, and the watchdog claims the second when it
+    // comes (never more than --expect: a third would not be claimed).
     const coordinator = await runCoordinator(farm, "coord", [
       "--discover-prefix",
       "run-5-",
       "--expect",
+      "2",
+      "--min-builders",
       "1",
+      "--wait-timeout",
+      "10",
       "--lease",
       "8",
     ]);

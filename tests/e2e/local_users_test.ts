@@ -117,7 +117,7 @@ function stageFiles(stage: string, state: string, base: string, target: string, 
       extraNixConfig: [],
       probeConcurrency: 16,
     },
-    wanted: { kind: "names", names: ["b1"] },
+    wanted: { kind: "names", names: ["b1"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [{
       alias: "b1",

@@ -101,9 +101,23 @@ farmTest("no auth key or OAuth secret where other users, logs, state, summaries 
     ];
     const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"], {
       TS_AUTHKEY: FARM_OAUTH_SECRET,
+      // A job with `id-token: write` has these too; the key wins, but no child may inherit them.
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "oidc-request-token-canary",
+      ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.invalid/oidc?canary=1",
       ...actionsEnv(HOST_STEP_FILES),
     });
     assert.equal(coordinator.code, 0, coordinator.stderr + builders.map(log).join("\n"));
+    // As root: no child of dnb (tailscaled, the watchdog, ssh, nix) inherited the key or the OIDC request token;
+    // only the dnb processes the test itself started hold them, in the environment it gave them.
+    const children = (await Promise.all(["coord", "b1", "b2"].map((host) => farm.processDetails(host)))).flat()
+      .filter((process) => !process.cmdline.includes("--role"));
+    assert.ok(children.some((process) => process.cmdline.includes(" watchdog --state-dir")), "no watchdog to read");
+    assert.ok(children.filter((process) => process.cmdline.includes("--statedir=/tmp/dnb/tailscale")).length >= 3);
+    for (const process of children) {
+      for (const secret of [FARM_AUTH_KEY, FARM_OAUTH_SECRET, "ACTIONS_ID_TOKEN_REQUEST"]) {
+        assert.ok(!process.environ.includes(secret), `${process.cmdline} inherited ${secret}`);
+      }
+    }
     const build = await buildOnFarm(farm, probeDerivations({ "x86_64-linux": 1, "aarch64-linux": 1 }, canary), {
       name: "probe",
     });

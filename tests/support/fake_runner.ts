@@ -7,6 +7,9 @@ export interface ScriptedResult {
   readonly stdout?: string;
   readonly stderr?: string;
   readonly timedOut?: boolean;
+  readonly overflowed?: boolean;
+  /** The command never ends (a peer that hangs): the result never comes. */
+  readonly hang?: boolean;
 }
 
 /** A command the test did not script: the fake runner refuses it rather than pretend it succeeded. */
@@ -64,12 +67,14 @@ export class FakeRunner implements Runner {
       unscriptedInTest.push(spec.argv);
       return Promise.reject(new UnscriptedCommandError(spec.argv));
     }
+    if (scripted.hang) return new Promise(() => {});
     return Promise.resolve({
       argv: spec.argv,
       code: scripted.code ?? 0,
       stdout: scripted.stdout ?? "",
       stderr: scripted.stderr ?? "",
       timedOut: scripted.timedOut ?? false,
+      ...(scripted.overflowed && { overflowed: true }),
     });
   }
 }

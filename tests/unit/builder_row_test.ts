@@ -181,7 +181,7 @@ Deno.test("dnb status: the farm's line, a line per builder and the utilization, 
       extraNixConfig: [],
       probeConcurrency: 16,
     },
-    wanted: { kind: "names", names: ["nix-builder-1", "mac"] },
+    wanted: { kind: "names", names: ["nix-builder-1", "mac"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [claimed(linux, "ready", 7), claimed(mac, "lost")],
   };

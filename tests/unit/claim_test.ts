@@ -37,6 +37,21 @@ Deno.test("an invalid or absurd info.json is refused with the reason", async (t)
     ["relative daemon", { ...info, nixDaemon: "nix-daemon" }, /nixDaemon must be an absolute path/],
     ["relative build dir", { ...info, disk: { buildDir: "tmp" } }, /disk\.buildDir: buildDir must be an absolute path/],
     ["negative free space", { ...info, disk: { buildDir: "/tmp", storeFreeBytes: -1 } }, /disk\.storeFreeBytes/],
+    // Fields that reach the machines file: Nix splits on `;`, comments out after `#`, includes `@path`, and
+    // reads `?`, `&` and `=` as store-URI parameters (a reproduced attack printed /etc/shadow in a build error).
+    ["daemon with machines syntax", { ...info, nixDaemon: "/nix/store/x;@/etc/shadow#" }, /nixDaemon must be/],
+    ["daemon with URI parameters", { ...info, nixDaemon: "/bin/nix-daemon&ssh-key=/root/.ssh/id" }, /nixDaemon/],
+    ["daemon with a newline", { ...info, nixDaemon: "/bin/nix-daemon\n@/etc/shadow" }, /nixDaemon/],
+    ["build dir with a comment", { ...info, disk: { buildDir: "/tmp#x" } }, /disk\.buildDir: buildDir must be/],
+    ["feature with a comma", { ...info, features: ["kvm,big-parallel"] }, /features\.0: a feature is a word/],
+    ["feature with a semicolon", { ...info, features: ["kvm;@/etc/shadow"] }, /features\.0/],
+    ["upper-case feature", { ...info, features: ["KVM"] }, /features\.0/],
+    ["hostname not a DNS label", { ...info, hostname: "-b1" }, /hostname must be a DNS label/],
+    ["hostname with markdown", { ...info, hostname: "b1|![x](http://e/)" }, /hostname/],
+    ["version with a space", { ...info, nixVersion: "2.24.9 | evil" }, /nixVersion must be a version string/],
+    ["os with a newline", { ...info, os: "linux\n::error::x" }, /os/],
+    ["started at not a time", { ...info, startedAt: "yesterday" }, /startedAt/],
+    ["a megabyte of info", { ...info, padding: "x".repeat(1_000_000) }, /info\.json is larger than 65536 bytes/],
   ];
   for (const [name, body, reason] of cases) {
     await t.step(name, async () => {
@@ -55,6 +70,24 @@ Deno.test("an invalid or absurd info.json is refused with the reason", async (t)
       assert.equal(outcome.ok ? true : outcome.retry, false);
     });
   }
+});
+
+Deno.test("a builder that streams output during the claim is killed at the limit and refused", async () => {
+  const runner = new FakeRunner([{ when: () => true, stdout: "y\n".repeat(1000), overflowed: true }]);
+  const outcome = await claimBuilder({ ...testContext(), runner }, {
+    sshConfig: "/c",
+    alias: "b1",
+    builderStateDir: "/tmp/dnb",
+    claim: {},
+  });
+  assert.deepEqual(outcome, { ok: false, retry: false, reason: "it answered the claim with more than 65536 bytes" });
+  assert.equal(runner.calls[0]?.maxOutputBytes, 64 * 1024);
+});
+
+Deno.test("a builder's own words in a retry reason come as one plain, bounded line", () => {
+  const { reason } = classifyClaimFailure(1, `ok\nbad \r::stop-commands::x \u001b[2J\u202e${"z".repeat(1000)}`);
+  assert.match(reason, /^bad \?::stop-commands::x \?\[2J\?z+…$/);
+  assert.ok(reason.length <= 301);
 });
 
 Deno.test("ssh failures: a key mismatch or a policy refusal is final, a builder not yet up is retried", () => {

@@ -163,3 +163,12 @@ Deno.test("subnet routes are accepted unless turned off; extra tailscale up flag
     );
   }
 });
+
+Deno.test("a builder takes claims from tag:nix-coordinator unless --coordinator-tag (or its twin) names another", () => {
+  assert.equal(loadConfig(sources({ "--role": "builder" })).coordinatorTag, "tag:nix-coordinator");
+  assert.equal(
+    loadConfig(sources({ "--role": "builder" }, { DNB_COORDINATOR_TAG: "tag:ci-repo-a" })).coordinatorTag,
+    "tag:ci-repo-a",
+  );
+  assert.throws(() => loadConfig(sources({ "--role": "builder", "--coordinator-tag": "nix coordinator" })), InputError);
+});

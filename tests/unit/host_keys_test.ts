@@ -35,3 +35,10 @@ Deno.test("the machines file pins ed25519 when offered, else the first key", () 
 Deno.test("known_hosts lines name the alias, one line per key", () => {
   assert.deepEqual(knownHostsLines("b1", [ecdsa, ed25519]), [`b1 ${ecdsa}`, `b1 ${ed25519}`]);
 });
+
+Deno.test("a known_hosts line is refused when its alias or key would widen or break the pin", () => {
+  assert.throws(() => knownHostsLines("b1,*", [ed25519]), /alias/);
+  assert.throws(() => knownHostsLines("@cert-authority", [ed25519]), /alias/);
+  assert.throws(() => knownHostsLines("b1", [`${ed25519}\n* ${ed25519}`]), /not one public key/);
+  assert.throws(() => knownHostsLines("b1", [`${ed25519} comment`]), /not one public key/);
+});

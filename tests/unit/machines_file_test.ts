@@ -52,7 +52,7 @@ Deno.test("empty lists become '-', an ssh key and mandatory features fill their 
 });
 
 Deno.test("machinesLine refuses fields that would split the line", () => {
-  assert.throws(() => machinesLine({ ...b1, nixDaemon: "/opt/my nix/nix-daemon" }), /field 1 must be one word/);
+  assert.throws(() => machinesLine({ ...b1, nixDaemon: "/opt/my nix/nix-daemon" }), /nix-daemon path .* grammar/);
   assert.throws(() => machinesLine({ ...b1, systems: [] }), /has no system/);
   assert.throws(() => machinesLine({ ...b1, cores: 0 }), /has no cores/);
 });
@@ -80,4 +80,21 @@ Deno.test("read the way Nix reads it (rows split on newline and ';', '#' starts 
   const text = machinesFile([b1, { ...b1, alias: "b2", systems: ["aarch64-linux"] }]);
   const rows = text.split(/[\n;]/).map((row) => row.replace(/#.*/, "").trim()).filter((row) => row !== "");
   assert.deepEqual(rows, [machinesLine(b1), machinesLine({ ...b1, alias: "b2", systems: ["aarch64-linux"] })]);
+});
+
+Deno.test("machinesLine refuses what Nix would read as machines-file or store-URI syntax, whatever got past the parser", () => {
+  const bad: [string, Partial<MachineEntry>, RegExp][] = [
+    ["an include", { nixDaemon: "/nix/store/x;@/etc/shadow#" }, /nix-daemon path/],
+    ["a store-URI parameter", { nixDaemon: "/bin/nix-daemon&ssh-key=/etc/shadow" }, /nix-daemon path/],
+    ["a comment", { nixDaemon: "/bin/nix-daemon#" }, /nix-daemon path/],
+    ["an alias with a query", { alias: "b1?remote-program=/bin/sh" }, /alias/],
+    ["a user with an at", { sshUser: "root@evil" }, /ssh user/],
+    ["a system of another kind", { systems: ["x86_64-linux;@/etc/shadow"] }, /system/],
+    ["a feature with a comma", { features: ["kvm,benchmark"] }, /feature/],
+    ["a mandatory feature with a semicolon", { mandatoryFeatures: ["x;y"] }, /feature/],
+    ["an ssh key with a space", { sshKey: "/root/.ssh/id x" }, /ssh key path/],
+    ["a host key with a second key", { hostKey: `${hostKey}\nssh-ed25519 AAAA` }, /host key/],
+    ["fractional cores", { cores: 1.5 }, /has no cores/],
+  ];
+  for (const [name, change, field] of bad) assert.throws(() => machinesLine({ ...b1, ...change }), field, name);
 });

@@ -18,10 +18,14 @@ function sandbox(): { root: string; state: string; outside: string } {
   return { root, state: `${root}/state`, outside: `${root}/outside` };
 }
 
+/** What sshd sets for a session: the client's address, its port and the server's port. */
+const SSH_CLIENT = "100.64.0.10 51234 22";
+
 async function runScript(shell: string, script: string, stdin: string, cwd: string) {
   const child = new Deno.Command(shell, {
     args: ["-c", script],
     cwd,
+    env: { SSH_CLIENT },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -57,7 +61,8 @@ Deno.test("a claim writes only claim and lease, verbatim, whatever the claim lin
           assert.equal(result.code, 0);
           assert.equal(result.stdout, INFO);
           assert.deepEqual(listTree(box.root), ["outside", "state", "state/claim", "state/info.json", "state/lease"]);
-          assert.equal(Deno.readTextFileSync(`${box.state}/claim`), `${claim}\n`);
+          // The claim verbatim, then the claimer's address as sshd gave it, for the builder to check.
+          assert.equal(Deno.readTextFileSync(`${box.state}/claim`), `${claim}\nclient 100.64.0.10\n`);
         } finally {
           Deno.removeSync(box.root, { recursive: true });
         }

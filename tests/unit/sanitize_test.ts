@@ -71,7 +71,7 @@ Deno.test("dnb status prints a builder's name with its escape sequences shown, n
       extraNixConfig: [],
       probeConcurrency: 16,
     },
-    wanted: { kind: "names", names: ["b1"] },
+    wanted: { kind: "names", names: ["b1"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [member],
   };

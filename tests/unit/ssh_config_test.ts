@@ -54,3 +54,20 @@ Deno.test("entries go to the drop-in folder only when ssh_config includes it bef
     });
   }
 });
+
+Deno.test("a value that ssh_config would read as syntax is refused and nothing is written", () => {
+  const host = { alias: "b1", address: "100.64.0.2", user: "root" };
+  const bad: [string, Parameters<typeof sshConfigLines>[0][number], RegExp][] = [
+    ["alias with a pattern", { ...host, alias: "b1 *" }, /alias/],
+    ["alias with a newline", { ...host, alias: "b1\n  ProxyCommand sh -c id" }, /alias/],
+    ["alias with a token", { ...host, alias: "%h" }, /alias/],
+    ["address not IPv4", { ...host, address: "100.64.0.2 evil" }, /address/],
+    ["address a name", { ...host, address: "example.com" }, /address/],
+    ["user with a space", { ...host, user: "root x" }, /user/],
+    ["identity file with a space", { ...host, identityFile: "/root/.ssh/id x" }, /identity file/],
+  ];
+  for (const [name, entry, field] of bad) {
+    assert.throws(() => sshConfigLines([entry], "/tmp/dnb/known_hosts"), field, name);
+  }
+  assert.throws(() => sshConfigLines([host], "/tmp/dnb/known hosts"), /known_hosts path/);
+});

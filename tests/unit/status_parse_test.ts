@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseStatus } from "../../lib/tailnet/status.ts";
+import { MAX_STATUS_BYTES, parseStatus } from "../../lib/tailnet/status.ts";
 
 const fixture = (name: string) => Deno.readTextFileSync(new URL(`../testdata/${name}`, import.meta.url));
 
@@ -74,4 +74,42 @@ Deno.test("output that is not status JSON fails with a message that says so", ()
     () => parseStatus('{"BackendState":"Running","Peer":{"nodekey:1":{"ID":"x"}}}'),
     /Peer\.nodekey:1\.HostName/,
   );
+});
+
+Deno.test("a peer whose control-plane name is not a DNS name is left out and reported, never passed on", () => {
+  const data = JSON.parse(fixture("status_two_builders.json"));
+  const [firstKey, secondKey] = Object.keys(data.Peer);
+  // The alias would become an ssh `Host` line and a machines-file URL host: `b1 *`, `%h`, a newline, `?`.
+  data.Peer[firstKey].DNSName = "b1\nProxyCommand sh -c 'id>/tmp/x'.tail1a2b3c.ts.net.";
+  data.Peer[secondKey].DNSName = "b2?remote-program=/bin/sh.tail1a2b3c.ts.net.";
+  const status = parseStatus(JSON.stringify(data));
+  assert.deepEqual(status.peers, []);
+  assert.equal(status.ignored.length, 2);
+  assert.match(
+    status.ignored[0]!,
+    /^ignoring a tailnet peer: its DNS name "b1\?ProxyCommand sh -c \?id\?\/tmp\/x.*" is not a DNS name$/,
+  );
+  for (const line of status.ignored) assert.doesNotMatch(line, /[\n'>]/);
+});
+
+Deno.test("a HostName that is not a DNS label is not passed on; tags, addresses and words shown are held to grammar", () => {
+  const data = JSON.parse(fixture("status_two_builders.json"));
+  const [firstKey] = Object.keys(data.Peer);
+  Object.assign(data.Peer[firstKey], {
+    HostName: "b1;@/etc/shadow#",
+    Tags: ["tag:nix-builder", "tag:x y", "tag:nix-builder\n"],
+    TailscaleIPs: ["100.64.0.999", "100.64.0.7"],
+    OS: "linux\u001b[31m",
+    Relay: "iad\r::add-mask::x",
+  });
+  const peer = parseStatus(JSON.stringify(data)).peers[0]!;
+  assert.equal(peer.hostName, peer.shortName);
+  assert.deepEqual(peer.tags, ["tag:nix-builder"]);
+  assert.equal(peer.ipv4, "100.64.0.7");
+  assert.equal(peer.os, "unknown");
+  assert.equal(peer.relayVia, undefined);
+});
+
+Deno.test("status output larger than any tailnet's is refused before it is parsed", () => {
+  assert.throws(() => parseStatus(" ".repeat(MAX_STATUS_BYTES + 1)), /more than \d+ bytes/);
 });

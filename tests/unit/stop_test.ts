@@ -41,7 +41,7 @@ function farmState(stateDir: string): void {
       extraNixConfig: [],
       probeConcurrency: 16,
     },
-    wanted: { kind: "names", names: ["b1", "b2", "b3"] },
+    wanted: { kind: "names", names: ["b1", "b2", "b3"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [member("b1", "ready"), member("b2", "ready"), member("b3", "lost")],
   };

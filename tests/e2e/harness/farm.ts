@@ -81,7 +81,8 @@ export interface Spawned {
   kill(signal?: Deno.Signal): void;
 }
 
-const runner = new DenoRunner();
+// Tests hand dnb its auth key in the environment on purpose: the harness runner passes what it is given.
+const runner = new DenoRunner({ withholdSecrets: false });
 const REPO = fromFileUrl(new URL("../../../", import.meta.url)).replace(/\/$/, "");
 
 /**
@@ -246,10 +247,16 @@ export class Farm {
 
   /** Command lines of the processes inside a host (hosts share the machine's pid namespace, so `ps` there sees all). */
   async processes(name: string): Promise<string[]> {
+    return (await this.processDetails(name)).map((process) => process.cmdline);
+  }
+
+  /** The processes inside a host: pid, command line and environment (read as root). */
+  async processDetails(name: string): Promise<{ pid: number; cmdline: string; environ: string }[]> {
     const pids = await must(["ip", "netns", "pids", this.host(name).netns]);
     return pids.stdout.split(/\s+/).filter((pid) => pid !== "").flatMap((pid) => {
       try {
-        return [Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ").trim()];
+        const read = (file: string) => Deno.readTextFileSync(`/proc/${pid}/${file}`).replaceAll("\0", " ").trim();
+        return [{ pid: Number(pid), cmdline: read("cmdline"), environ: read("environ") }];
       } catch {
         return [];
       }

@@ -327,3 +327,41 @@ export function renderLoggedOutStatus(backendState: string, hostName: string): s
     2,
   );
 }
+
+/**
+ * `tailscale whois --json <ip>` of a node (apitype.WhoIsResponse: the peer's tailcfg.Node and its user's
+ * tailcfg.UserProfile), with the fields the real CLI prints for a peer; 2-space indent and a newline, as the
+ * CLI's JSON encoder writes it.
+ */
+export function renderWhois(node: NodeRecord, control: Pick<Control, "magicDnsSuffix">): string {
+  const tagged = node.tags.length > 0;
+  const userId = tagged ? TAGGED_USER_ID : PERSONAL_USER_ID;
+  const dnsName = `${node.dnsLabel}.${control.magicDnsSuffix}.`;
+  const whois = {
+    Node: {
+      ID: node.nodeId,
+      StableID: node.id,
+      Name: dnsName,
+      User: userId,
+      Key: `nodekey:${node.nodeKey}`,
+      Machine: `mkey:${node.nodeKey.split("").reverse().join("")}`,
+      DiscoKey: `discokey:${node.nodeKey.slice(32)}${node.nodeKey.slice(0, 32)}`,
+      Addresses: [`${node.ipv4}/32`, `${node.ipv6}/128`],
+      AllowedIPs: [`${node.ipv4}/32`, `${node.ipv6}/128`],
+      HomeDERP: 1,
+      Hostinfo: { IPNVersion: DOUBLE_VERSION, OS: node.os, Hostname: node.hostName },
+      Created: node.created,
+      Cap: 130,
+      ...(tagged && { Tags: [...node.tags] }),
+      Online: nodeOnline(node),
+      MachineAuthorized: true,
+      ComputedName: node.dnsLabel,
+      ComputedNameWithHost: node.hostName === node.dnsLabel ? node.dnsLabel : `${node.dnsLabel} (${node.hostName})`,
+    },
+    UserProfile: tagged
+      ? { ID: userId, LoginName: "tagged-devices", DisplayName: "Tagged Devices" }
+      : { ID: userId, LoginName: "alice@example.com", DisplayName: "Alice" },
+    CapMap: null,
+  };
+  return JSON.stringify(whois, null, 2) + "\n";
+}

@@ -20,6 +20,7 @@ import {
   removeNode,
   renderLoggedOutStatus,
   renderStatus,
+  renderWhois,
   withTailnetLock,
   writeJsonAtomic,
   writeNode,
@@ -427,6 +428,36 @@ async function ip(socket: string, args: readonly string[]): Promise<Exit> {
   return new Exit(0, "", addresses.join("\n") + "\n");
 }
 
+/** `tailscale whois [--json] ip[:port]`: the node behind a tailnet address, as this node's netmap knows it. */
+async function whois(socket: string, args: readonly string[]): Promise<Exit> {
+  const { values, rest } = parseGoFlags(
+    args,
+    { json: "bool", proto: "string" },
+    "USAGE\n  tailscale whois [--json] ip[:port]",
+  );
+  if (rest.length > 1) throw new Exit(1, "too many arguments, expected at most one peer");
+  if (rest.length === 0) throw new Exit(1, "missing argument, expected one peer");
+  const state = await connectOrFail(socket);
+  const tailnet = env("TS_DOUBLE_TAILNET");
+  if (!currentNode(state, tailnet)) throw new Exit(1, "peer not found");
+  // ip, ip:port or [ipv6]:port, as the local API's addr parameter takes them.
+  const address = rest[0]!.replace(/^\[(.*)\](:\d+)?$/, "$1").replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, "$1");
+  const node = listNodes(tailnet).find((candidate) => candidate.ipv4 === address || candidate.ipv6 === address);
+  if (!node) throw new Exit(1, "peer not found");
+  const control = readControl(tailnet);
+  if (values.get("json") === "true") return new Exit(0, "", renderWhois(node, control));
+  const machine = [
+    "Machine:",
+    `  Name:          ${node.dnsLabel}.${control.magicDnsSuffix}`,
+    `  ID:            ${node.id}`,
+    `  Addresses:     [${node.ipv4}/32 ${node.ipv6}/128]`,
+  ];
+  const owner = node.tags.length > 0
+    ? [`  Tags:          ${node.tags.join(", ")}`]
+    : ["User:", "  Name:     alice@example.com", `  ID:       1234`];
+  return new Exit(0, "", [...machine, ...owner].join("\n") + "\n");
+}
+
 async function logout(socket: string, args: readonly string[]): Promise<number> {
   const { rest } = parseGoFlags(args, { reason: "string" }, "USAGE\n  tailscale logout");
   if (rest.length > 0) throw new Exit(1, `too many non-flag arguments: ${JSON.stringify(rest)}`);
@@ -466,6 +497,8 @@ async function runCli(args: readonly string[]): Promise<Exit> {
       return await ip(socket, commandArgs);
     case "logout":
       return new Exit(await logout(socket, commandArgs));
+    case "whois":
+      return await whois(socket, commandArgs);
     case "down":
       return await down(socket, commandArgs);
     case "version":

@@ -1,0 +1,89 @@
+/** The coordinator's first round against hostile tailnets: look-alike nodes, two nodes for one name, too many. */
+import assert from "node:assert/strict";
+import { claimRound } from "../../lib/farm/claim_round.ts";
+import { parseStatus } from "../../lib/tailnet/status.ts";
+import { builderInfo } from "../support/builder_info.ts";
+import { flowConfig, flowContext, START, when } from "../support/flow.ts";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderHostKeyForTests00000000000000000";
+
+/** A tailnet status with these peers (name, DNS label, address, tags), each with a host key. */
+function tailnet(...peers: { host: string; label?: string; ip: string; tags: string[] }[]) {
+  return parseStatus(JSON.stringify({
+    BackendState: "Running",
+    Peer: Object.fromEntries(peers.map((peer, index) => [`nodekey:${index}`, {
+      ID: `nPeer${index}CNTRL`,
+      HostName: peer.host,
+      DNSName: `${peer.label ?? peer.host}.tail.ts.net.`,
+      OS: "linux",
+      TailscaleIPs: [peer.ip],
+      Tags: peer.tags,
+      Online: true,
+      sshHostKeys: [KEY],
+    }])),
+  }));
+}
+
+const BUILDER = ["tag:nix-builder"];
+const claimsOf = (ctx: ReturnType<typeof flowContext>) =>
+  ctx.runner.calls.filter((call) => call.argv[0] === "ssh").map((call) => call.argv[3]);
+
+function round(flags: Record<string, string>, status: ReturnType<typeof tailnet>) {
+  const ctx = flowContext({
+    script: [
+      when(["ssh"], { stdout: JSON.stringify(builderInfo()) }),
+      when(["store", "info"], { stderr: "Version: 2.24.9\nTrusted: 1\n" }),
+    ],
+  });
+  const config = flowConfig({ "--role": "coordinator", "--hostname": "coord", "--wait-timeout": "10", ...flags });
+  const result = claimRound(config, ctx, {
+    status: () => Promise.resolve(status),
+    started: START,
+    interrupted: () => false,
+    coordinatorNix: undefined,
+  });
+  return { ctx, result };
+}
+
+Deno.test("by name: an untagged node that registered the name first is not claimed, and the coordinator says so", async () => {
+  const { ctx, result } = round(
+    { "--builders": "b1" },
+    tailnet({ host: "b1", ip: "100.64.0.9", tags: [] }),
+  );
+  const { claimed, missing } = await result;
+  assert.deepEqual([claimed, missing], [[], ["b1"]]);
+  assert.deepEqual(claimsOf(ctx), []);
+  const lines = ctx.stderr.join("\n");
+  assert.match(lines, /not claiming b1\.tail\.ts\.net \(100\.64\.0\.9\): .* does not carry tag:nix-builder/);
+  assert.equal(lines.match(/not claiming b1/g)?.length, 1, "said once");
+});
+
+Deno.test("by name: two tagged nodes answering to one name are refused, naming both; nothing is claimed", async () => {
+  const { ctx, result } = round(
+    { "--builders": "b1 b2" },
+    tailnet(
+      { host: "b1", ip: "100.64.0.11", tags: BUILDER },
+      { host: "b1", label: "b1-1", ip: "100.64.0.12", tags: BUILDER },
+      { host: "b2", ip: "100.64.0.13", tags: BUILDER },
+    ),
+  );
+  const { claimed, refused } = await result;
+  assert.deepEqual(claimed.map((member) => member.alias), ["b2"]);
+  assert.match(refused.get("b1")!, /2 nodes tagged tag:nix-builder answer to b1 \(.*100\.64\.0\.11.*100\.64\.0\.12/);
+  assert.deepEqual(claimsOf(ctx), ["b2"]);
+  assert.match(ctx.stderr.join("\n"), /refusing b1: 2 nodes tagged/);
+});
+
+Deno.test("by prefix: never more than --expect builders are claimed, however many match", async () => {
+  const { ctx, result } = round(
+    { "--discover-prefix": "p-", "--expect": "2" },
+    tailnet(
+      { host: "p-1", ip: "100.64.0.11", tags: BUILDER },
+      { host: "p-2", ip: "100.64.0.12", tags: BUILDER },
+      { host: "p-3", ip: "100.64.0.13", tags: BUILDER },
+      { host: "p-4", ip: "100.64.0.14", tags: BUILDER },
+    ),
+  );
+  assert.equal((await result).claimed.length, 2);
+  assert.equal(claimsOf(ctx).length, 2);
+});
