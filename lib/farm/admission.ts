@@ -36,7 +36,7 @@ export async function admitBuilder(
   });
   if (!outcome.ok) return { kind: outcome.retry ? "retry" : "refused", reason: outcome.reason };
   const member = { alias: candidate.alias, address: candidate.node.ipv4, hostKeys, info: outcome.info };
-  const ping = await pingStore(settings, ctx, member);
+  const ping = await pingStore(settings, ctx, member, coordinatorNix);
   if (!ping.ok) return { kind: "refused", reason: `it does not answer as a Nix store over ssh-ng (${ping.reason})` };
   // Nix before 2.15, on either side, prints no Trusted line: trust is then unknown and not held against it.
   if (ping.trusted === false) {
@@ -62,6 +62,7 @@ async function pingStore(
   settings: FarmSettings,
   ctx: Context,
   member: Pick<Member, "alias" | "info">,
+  coordinatorNix: string | undefined,
 ): Promise<{ ok: boolean; reason: string } & StorePing> {
   // The builder's daemon answers through this: its output is bounded like every read of a peer's.
   const bounded: Runner = {
@@ -71,6 +72,7 @@ async function pingStore(
   const result = await queryStore(bounded, {
     storeUri: storeUri({ sshUser: settings.sshUser, alias: member.alias, nixDaemon: member.info.nixDaemon }),
     // Added to the runner's allow-listed environment: nothing else of dnb's own is passed on.
+    nixVersion: coordinatorNix,
     env: { NIX_SSHOPTS: `-F ${statePath(settings.stateDir, "sshConfig")}` },
     timeoutMs: 60_000,
   });

@@ -4,7 +4,7 @@ import { say, warn } from "../core/log.ts";
 import type { Context } from "../core/context.ts";
 import { DONE_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
-import { succeeded } from "../core/exec.ts";
+import { REMOTE_OUTPUT_BYTES, succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
 import { describeRestore, restoreSystemFiles } from "../core/system_files.ts";
 
@@ -26,6 +26,7 @@ export async function releaseBuilder(
       argv: remoteArgv(statePath(settings.stateDir, "sshConfig"), alias, DONE_SCRIPT),
       stdin: `${settings.builderStateDir}\n`,
       timeoutMs: 10_000,
+      maxOutputBytes: REMOTE_OUTPUT_BYTES,
     });
     if (succeeded(result)) return { released: true, usage: parseUsage(result.stdout) };
     if (attempt < DONE_ATTEMPTS) await ctx.sleep(1000);

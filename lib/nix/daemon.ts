@@ -1,4 +1,5 @@
 import { type CommandResult, type Runner, succeeded } from "../core/exec.ts";
+import { nixRelease } from "./daemon_protocol.ts";
 
 /** The socket of a multi-user Nix's daemon: where it exists, nix.conf changes need a daemon restart. */
 export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
@@ -27,13 +28,31 @@ export function storeInfoArgv(storeUri: string, nix = "nix", command: "info" | "
 /** Nix before 2.19 answers `nix store info` so, at once and before reaching any store. */
 const NO_STORE_INFO = /'info' is not a recogni[sz]ed command/;
 
-/** Runs `nix store info`, and `nix store ping` where this Nix predates it (one extra local process, no ssh). */
+/** Whether this Nix version is known to predate `nix store info` (Nix before 2.19; Lix, 2.90 on, is asked). */
+function beforeStoreInfo(nixVersion: string | undefined): boolean {
+  const release = nixVersion === undefined ? undefined : nixRelease(nixVersion);
+  return release !== undefined && release.major === 2 && release.minor < 19;
+}
+
+/**
+ * Asks a store about itself: `nix store info`, or `nix store ping` on a Nix known to predate it.
+ * Where the version is not known, info first, and ping when Nix answers that it has no such command
+ * (one extra local process, no ssh); a store that does not answer is not asked twice.
+ */
 export async function queryStore(
   runner: Runner,
-  spec: { storeUri: string; nix?: string; env?: Readonly<Record<string, string>>; timeoutMs: number },
+  spec: {
+    storeUri: string;
+    nix?: string;
+    /** The local Nix's version, when known: saves the extra process on every claim of an older Nix. */
+    nixVersion?: string;
+    env?: Readonly<Record<string, string>>;
+    timeoutMs: number;
+  },
 ): Promise<CommandResult> {
   const run = (command: "info" | "ping") =>
     runner.run({ argv: storeInfoArgv(spec.storeUri, spec.nix, command), env: spec.env, timeoutMs: spec.timeoutMs });
+  if (beforeStoreInfo(spec.nixVersion)) return await run("ping");
   const info = await run("info");
   return !succeeded(info) && NO_STORE_INFO.test(info.stderr) ? await run("ping") : info;
 }

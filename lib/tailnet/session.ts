@@ -2,7 +2,7 @@ import type { Config } from "../config/config.ts";
 import type { Context } from "../core/context.ts";
 import { DnbError } from "../core/errors.ts";
 import { say, warn } from "../core/log.ts";
-import { parseStatus, type TailnetStatus } from "./status.ts";
+import { MAX_STATUS_BYTES, parseStatus, type TailnetStatus } from "./status.ts";
 import { classifyJoinFailure } from "./join_errors.ts";
 import {
   authKeyForUp,
@@ -32,7 +32,11 @@ const MACOS_SSH_PATH =
 
 /** `tailscale status --json`, or undefined when no daemon answers. */
 export async function tailnetStatus(ctx: Context, bin: string, socket?: string): Promise<TailnetStatus | undefined> {
-  const result = await ctx.runner.run({ argv: tailscaleStatusArgv(bin, socket), timeoutMs: 15_000 });
+  const result = await ctx.runner.run({
+    argv: tailscaleStatusArgv(bin, socket),
+    timeoutMs: 15_000,
+    maxOutputBytes: MAX_STATUS_BYTES,
+  });
   if (!succeeded(result)) return undefined;
   return parseStatus(result.stdout);
 }
@@ -195,9 +199,8 @@ export async function joinTailnet(config: Config, ctx: Context, ssh: boolean): P
   const daemonPid = ctx.runner.start({
     argv: tailscaledArgv(programs.tailscaled, config.stateDir),
     logFile: statePath(config.stateDir, "tailscaledLog"),
-    env: ctx.platform.os === "darwin"
-      ? { ...ctx.env, TAILSCALE_SSH_DEFAULT_PATH: MACOS_SSH_PATH } as Record<string, string>
-      : undefined,
+    // The runner hands children an allow-listed environment; macOS's SSH sessions need Nix's profile on PATH.
+    env: ctx.platform.os === "darwin" ? { TAILSCALE_SSH_DEFAULT_PATH: MACOS_SSH_PATH } : undefined,
   });
   const session: TailnetSession = { bin: programs.tailscale, socket: paths.socket, ours: true, daemonPid };
   ctx.files.writeAtomic(statePath(config.stateDir, "tailscaleSession"), JSON.stringify(session) + "\n");

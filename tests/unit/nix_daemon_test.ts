@@ -88,3 +88,18 @@ Deno.test({
     assert.match(result.stderr, /^Store URL: dummy/m);
   },
 });
+
+Deno.test("a Nix known to predate `store info` (before 2.19) is asked with `ping` at once: no extra process per claim", async () => {
+  const ask = async (nixVersion: string | undefined) => {
+    const runner = new FakeRunner([{ when: (argv) => argv[4] === "ping" }, { when: (argv) => argv[4] === "info" }]);
+    await queryStore(runner, { storeUri: "ssh-ng://root@b1", nixVersion, timeoutMs: 1000 });
+    return runner.calls.map((call) => call.argv[4]);
+  };
+  assert.deepEqual(await ask("2.8.0"), ["ping"]);
+  assert.deepEqual(await ask("2.18.9"), ["ping"]);
+  assert.deepEqual(await ask("2.19.0"), ["info"]);
+  assert.deepEqual(await ask("2.24.9"), ["info"]);
+  // Lix numbers its releases from 2.90: asked like an unknown version, info first.
+  assert.deepEqual(await ask("2.93.0"), ["info"]);
+  assert.deepEqual(await ask(undefined), ["info"]);
+});
