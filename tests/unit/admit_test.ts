@@ -39,11 +39,11 @@ const info = builderInfo({
   disk: { buildDir: "/mnt/dnb-build", buildDirFreeBytes: 73e9, storeFreeBytes: 21e9 },
 });
 
-/** A builder that claims fine and whose `nix store info` prints `pingStderr`. */
+/** A builder that claims fine and whose store check (`nix store info`, or `ping` on an older Nix) prints `pingStderr`. */
 function admit(pingStderr: string, coordinatorNix: string | undefined) {
   const runner = new FakeRunner([
     { when: (argv) => argv[0] === "ssh", stdout: JSON.stringify(info) },
-    { when: (argv) => argv.includes("info"), stderr: pingStderr },
+    { when: (argv) => argv[3] === "store", stderr: pingStderr },
   ]);
   return admitBuilder(settings, { ...testContext(), runner }, candidate, candidate.node.sshHostKeys, coordinatorNix);
 }
