@@ -8,6 +8,7 @@ import { probeNix } from "../nix/probe.ts";
 import { freeBytes } from "../core/disk.ts";
 import { type BuilderChanges, noChanges, prepareBuildDir, undoBuilderChanges } from "../builder/setup.ts";
 import { honestFeatures } from "../nix/features.ts";
+import { FEATURE } from "../protocol/grammar.ts";
 import { diskText } from "../report/ready_line.ts";
 import { freeText, gib } from "../core/units.ts";
 import { requireRoot } from "../core/preflight.ts";
@@ -102,8 +103,12 @@ async function describeBuilder(config: Config, ctx: Context, changes: BuilderCha
   if (config.enableKvm) changes.kvmRule = await enableKvm(ctx, config.stateDir);
   const nix = await probeNix(ctx);
   const kvm = await kvmUsable(ctx, nix.buildUsersGroup);
-  const features = honestFeatures(nix.systemFeatures, ctx.platform.os, kvm.usable);
-  const withheld = nix.systemFeatures.filter((feature) => !features.includes(feature));
+  // A feature a machines file could not carry (Nix's own names all fit) is dropped here, not refused at the claim.
+  const odd = nix.systemFeatures.filter((feature) => !FEATURE.test(feature));
+  if (odd.length > 0) warn(ctx, `not offering ${odd.length} system feature(s) whose names a machines file cannot hold`);
+  const wellFormed = nix.systemFeatures.filter((feature) => FEATURE.test(feature));
+  const features = honestFeatures(wellFormed, ctx.platform.os, kvm.usable);
+  const withheld = wellFormed.filter((feature) => !features.includes(feature));
   if (withheld.length > 0) {
     const line = `not offering ${withheld.join(", ")}, which Nix reports: ${kvm.why}`;
     if (config.enableKvm) warn(ctx, line);

@@ -78,6 +78,8 @@ export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
   "--hostname": "tailscale_hostname",
   "--tags": "tailscale_tags",
   "--builders": "builders",
+  "--builder-tag": "builder_tag",
+  "--coordinator-tag": "coordinator_tag",
   "--discover-prefix": "discover_prefix",
   "--expect": "expect",
   "--builder-timeout": "builder_timeout",

@@ -203,3 +203,19 @@ Deno.test("builder: a claim that cannot be checked yet is kept, looked at again,
     "100.64.0.10",
   ]);
 });
+
+Deno.test("builder: a system feature no machines file could hold is dropped with a warning, never published", async () => {
+  const config = { ...JSON.parse(NIX_CONFIG), "system-features": { value: ["big-parallel", "x;@/etc/shadow#"] } };
+  const { ctx, config: dnbConfig } = builderRun("120", {
+    script: [when(["config", "show", "--json"], { stdout: JSON.stringify(config) })],
+  });
+  ctx.at(1000, () => ctx.files.writeAtomic("/tmp/dnb/claim", claim));
+  ctx.at(2000, () => ctx.files.writeAtomic("/tmp/dnb/done", ""));
+  assert.equal(await runBuilder(dnbConfig, ctx), 0);
+  const info = parseBuilderInfo(ctx.files.readText("/tmp/dnb/info.json")!).info!;
+  assert.deepEqual(info.features, ["big-parallel"]);
+  assert.match(
+    ctx.stderr.join("\n"),
+    /warning: not offering 1 system feature\(s\) whose names a machines file cannot hold/,
+  );
+});
