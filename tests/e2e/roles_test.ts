@@ -175,7 +175,8 @@ farmTest("SIGTERM makes a builder log its node out and exit non-zero", async () 
 
 farmTest("--tailscale auto reuses a logged-in system tailscaled and never logs that node out", async () => {
   await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
-  await joinAsSystem(farm, "b1", ["--ssh"]);
+  // A reused node is claimed like any builder: only with the builder tag.
+  await joinAsSystem(farm, "b1", ["--ssh", "--advertise-tags=tag:nix-builder"]);
   const builder = startBuilder(farm, "b1", [], {});
   startBuilder(farm, "b2");
   const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"]);
