@@ -9,6 +9,7 @@ import {
   DNS_LABEL_RULE,
   extraNixConfig,
   hostnameList,
+  loginServerUrl,
   oneLine,
   seconds,
   TAG,
@@ -51,6 +52,8 @@ export interface Config {
   readonly tailscaleBin?: string;
   /** `tailscale up --accept-routes`, as the original action always did: caches behind subnet routers. */
   readonly acceptRoutes: boolean;
+  /** A control server other than Tailscale's (Headscale): `tailscale up --login-server`. */
+  readonly loginServer?: string;
   /** Extra `tailscale up` flags the user asked for, each `--name` or `--name=value`. */
   readonly tailscaleUpArgs: readonly string[];
   readonly installNix: InstallNixMode;
@@ -183,6 +186,7 @@ export function loadConfig(sources: ConfigSources): Config {
     ) ?? "auto",
     tailscaleBin: readOption(sources, "--tailscale-bin", absolutePath),
     acceptRoutes: readOption(sources, "--accept-routes", booleanText) ?? true,
+    loginServer: readOption(sources, "--login-server", loginServerUrl),
     tailscaleUpArgs: readOption(sources, "--tailscale-up-args", tailscaleUpArgs) ?? [],
     installNix: readOption(sources, "--install-nix", z.enum(["auto", "never"], { error: "must be auto or never" })) ??
       "auto",

@@ -6,8 +6,11 @@ import { absolutePath, authKeyText, oneLine } from "./schemas.ts";
 
 export interface AuthKey {
   readonly value: string;
-  /** OAuth client secrets mint a key at join time and need tags; plain auth keys carry their own. */
-  readonly kind: "auth-key" | "oauth-client-secret";
+  /**
+   * OAuth client secrets mint a key at join time and need tags; plain auth keys carry their own.
+   * Headscale's pre-auth keys carry their tags too, and Headscale refuses a node that also asks for tags.
+   */
+  readonly kind: "auth-key" | "oauth-client-secret" | "headscale-pre-auth-key";
   /** Where it came from, for messages: an env var name or `--authkey-file`. */
   readonly source: string;
 }
@@ -41,9 +44,14 @@ export function readAuthKey(sources: ConfigSources): AuthKey | undefined {
   const value = parseInput(input, authKeyText, false);
   return {
     value,
-    kind: value.startsWith("tskey-client-") ? "oauth-client-secret" : "auth-key",
+    kind: keyKind(value),
     source: input.name,
   };
+}
+
+function keyKind(key: string): AuthKey["kind"] {
+  if (key.startsWith("tskey-client-")) return "oauth-client-secret";
+  return key.startsWith("hskey-auth-") ? "headscale-pre-auth-key" : "auth-key";
 }
 
 export function readFederatedIdentity(sources: ConfigSources): FederatedIdentity | undefined {

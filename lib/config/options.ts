@@ -37,6 +37,7 @@ export const ROLE_OPTIONS = [
   { flag: "--state-dir", value: "<path>", description: "where dnb keeps its state" },
   { flag: "--tailscale", value: "<mode>", description: "auto, up or existing" },
   { flag: "--tailscale-bin", value: "<path>", description: "the tailscale CLI to use" },
+  { flag: "--login-server", value: "<url>", description: "a control server of your own, e.g. Headscale" },
   { flag: "--accept-routes", value: "<true|false>", description: "accept subnet routes others advertise (true)" },
   { flag: "--tailscale-up-args", value: "<args>", description: "extra `tailscale up` flags: --name or --name=value" },
   { flag: "--install-nix", value: "<mode>", description: "auto or never" },
@@ -94,5 +95,6 @@ export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
   "--audience": "audience",
   "--accept-routes": "accept_routes",
   "--tailscale-up-args": "tailscale_args",
+  "--login-server": "login_server",
   TS_AUTHKEY: "tailscale_authkey",
 };

@@ -60,6 +60,7 @@ export const TAILSCALE_UP_FLAGS_OF_DNB = [
   "authkey",
   "client-id",
   "client-secret",
+  "login-server",
   "force-reauth",
   "hostname",
   "id-token",
@@ -127,6 +128,12 @@ export const booleanText = z.string().toLowerCase().pipe(
 
 export const authKeyText = z.string()
   .max(MAX_LINE, { error: `must be at most ${MAX_LINE} characters` })
-  .regex(/^tskey-[A-Za-z0-9_-]+(\?[A-Za-z0-9_.:/?=&-]*)?$/, {
-    error: "must be a Tailscale auth key or OAuth client secret (tskey-…) on one line",
+  .regex(/^(tskey-[A-Za-z0-9_-]+(\?[A-Za-z0-9_.:/?=&-]*)?|hskey-auth-[A-Za-z0-9_-]+)$/, {
+    error: "must be a Tailscale auth key or OAuth client secret (tskey-…) or a Headscale pre-auth key (hskey-auth-…) " +
+      "on one line",
   });
+
+/** A control server's URL as `tailscale up --login-server` takes it: a scheme, a host and at most a port. */
+export const loginServerUrl = oneLine(256).regex(/^https?:\/\/[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?\/?$/, {
+  error: "must be a control server's URL: http(s)://host or http(s)://host:port, nothing after it",
+});

@@ -65,7 +65,8 @@ function credentialArgs(credential: UpCredential): string[] {
 }
 
 /** What `tailscale up` is told: the node's own settings from the config, and how to reach the daemon. */
-export interface UpOptions extends Pick<Config, "hostname" | "tags" | "acceptRoutes" | "tailscaleUpArgs"> {
+export interface UpOptions
+  extends Pick<Config, "hostname" | "tags" | "acceptRoutes" | "tailscaleUpArgs" | "loginServer" | "authKey"> {
   readonly bin: string;
   /** Absent when reusing the system's tailscaled. */
   readonly socket?: string;
@@ -82,8 +83,10 @@ export function tailscaleUpArgv(options: UpOptions): string[] {
     ...socketArgs(options.socket),
     "up",
     ...credentialArgs(options.credential),
+    ...(options.loginServer ? [`--login-server=${options.loginServer}`] : []),
     `--hostname=${options.hostname}`,
-    `--advertise-tags=${options.tags.join(",")}`,
+    // Headscale gives a node its pre-auth key's tags and refuses one that asks for any itself.
+    ...(options.authKey?.kind === "headscale-pre-auth-key" ? [] : [`--advertise-tags=${options.tags.join(",")}`]),
     ...(options.ssh ? ["--ssh"] : []),
     ...(options.acceptRoutes ? ["--accept-routes"] : []),
     "--accept-dns=false",

@@ -33,6 +33,7 @@ const STRING_OPTIONS: readonly (readonly [flag: string, base: readonly string[]]
   ["--tailscale-bin", builder],
   ["--authkey-file", builder],
   ["--tailscale-up-args", builder],
+  ["--login-server", builder],
 ];
 
 /** A newline, a NUL and a shell command in every string option, by flag and by env twin. */
@@ -213,6 +214,8 @@ export const BAD_INPUTS: readonly BadInput[] = [
     ["oauth_client_id with a space", "DNB_OAUTH_CLIENT_ID", "T abc", "input oauth_client_id"],
     ["enable_kvm that is no boolean", "DNB_ENABLE_KVM", "sometimes", "input enable_kvm"],
     ["accept_routes that is no boolean", "DNB_ACCEPT_ROUTES", "on", "input accept_routes"],
+    ["login_server with a path", "DNB_LOGIN_SERVER", "https://hs.example/admin", "input login_server"],
+    ["login_server with a command", "DNB_LOGIN_SERVER", "https://$(id)", "input login_server"],
     ["tailscale_args with the auth key", "DNB_TAILSCALE_UP_ARGS", "--auth-key=tskey-auth-k1", "input tailscale_args"],
     ["tailscale_args with a command", "DNB_TAILSCALE_UP_ARGS", "--exit-node=$(id)", "input tailscale_args"],
     ["tailscale_args with a bare word", "DNB_TAILSCALE_UP_ARGS", "--shields-up reboot", "input tailscale_args"],

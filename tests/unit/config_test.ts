@@ -172,3 +172,23 @@ Deno.test("a builder takes claims from tag:nix-coordinator unless --coordinator-
   );
   assert.throws(() => loadConfig(sources({ "--role": "builder", "--coordinator-tag": "nix coordinator" })), InputError);
 });
+
+Deno.test("a Headscale pre-auth key is a key of its own kind, and --login-server takes a scheme, a host and a port only", () => {
+  const headscaleKey = `hskey-auth-AbCdEfGhIjKl-${"Z9_-".repeat(16)}`;
+  const config = loadConfig(sources({ "--role": "builder", "--login-server": "https://10.77.0.1:8443" }, {
+    TS_AUTHKEY: headscaleKey,
+  }));
+  assert.deepEqual([config.authKey?.kind, config.loginServer], ["headscale-pre-auth-key", "https://10.77.0.1:8443"]);
+  assert.equal(loadConfig(sources({ "--role": "builder" })).loginServer, undefined);
+  for (const bad of ["ftp://hs.example", "https://hs.example/path", "https://hs.example:8443?x=1", "hs.example"]) {
+    assert.throws(
+      () => loadConfig(sources({ "--role": "builder", "--login-server": bad })),
+      /--login-server .*must be a control server's URL/,
+      bad,
+    );
+  }
+  assert.throws(
+    () => loadConfig(sources({ "--role": "builder" }, { TS_AUTHKEY: "hskey-api-AbC" })),
+    /TS_AUTHKEY: must be a Tailscale auth key or OAuth client secret \(tskey-…\) or a Headscale pre-auth key/,
+  );
+});
