@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import type { Cluster } from "../../lib/farm/cluster.ts";
 import { builderInfo } from "../support/builder_info.ts";
 import { fromFileUrl } from "../support/paths.ts";
+import { farmSettings } from "../support/cluster.ts";
 
 const REPO = fromFileUrl(new URL("../../", import.meta.url));
 const NOBODY = 65534;
@@ -107,16 +108,7 @@ function stageFiles(stage: string, state: string, base: string, target: string, 
   write("ssh_config", `Host *\n  ProxyCommand /bin/sh -c 'touch ${markers[1]}'\n`);
   const cluster: Cluster = {
     version: 1,
-    settings: {
-      hostname: "coord",
-      stateDir: state,
-      sshUser: "root",
-      jobsPerCore: 2,
-      leaseSeconds: 120,
-      builderStateDir: "/tmp/dnb",
-      extraNixConfig: [],
-      probeConcurrency: 16,
-    },
+    settings: farmSettings({ stateDir: state }),
     wanted: { kind: "names", names: ["b1"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [{

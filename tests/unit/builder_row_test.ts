@@ -6,6 +6,7 @@ import { statusBuilder, statusLine, statusReport, statusText } from "../../lib/r
 import { coordinatorOutputs, farmSummary, outputBuilder, summaryRow } from "../../lib/report/summary.ts";
 import { GIB } from "../../lib/core/units.ts";
 import { builderInfo } from "../support/builder_info.ts";
+import { farmSettings } from "../support/cluster.ts";
 
 const disk = { buildDir: "/mnt/dnb-build", buildDirFreeBytes: 68.2 * GIB, storeFreeBytes: 20 * GIB };
 
@@ -171,16 +172,7 @@ Deno.test("the ready line: features or -, the link, the build folder when the bu
 Deno.test("dnb status: the farm's line, a line per builder and the utilization, all from the same rows", () => {
   const cluster: Cluster = {
     version: 1,
-    settings: {
-      hostname: "coord",
-      stateDir: "/state",
-      sshUser: "root",
-      jobsPerCore: 2,
-      leaseSeconds: 120,
-      builderStateDir: "/tmp/dnb",
-      extraNixConfig: [],
-      probeConcurrency: 16,
-    },
+    settings: farmSettings({ stateDir: "/state" }),
     wanted: { kind: "names", names: ["nix-builder-1", "mac"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [claimed(linux, "ready", 7), claimed(mac, "lost")],

@@ -3,6 +3,7 @@ import type { Cluster } from "../../lib/farm/cluster.ts";
 import { LINE_MAX, printable } from "../../lib/core/sanitize.ts";
 import { statusText } from "../../lib/report/status.ts";
 import { builderInfo } from "../support/builder_info.ts";
+import { farmSettings } from "../support/cluster.ts";
 
 Deno.test("printable leaves ordinary text as it is: tabs, accents, CJK, emoji, joiners", () => {
   for (
@@ -61,16 +62,7 @@ Deno.test("dnb status prints a builder's name with its escape sequences shown, n
   };
   const cluster: Cluster = {
     version: 1,
-    settings: {
-      hostname: "coord",
-      stateDir: "/state",
-      sshUser: "root",
-      jobsPerCore: 1,
-      leaseSeconds: 120,
-      builderStateDir: "/tmp/dnb",
-      extraNixConfig: [],
-      probeConcurrency: 16,
-    },
+    settings: farmSettings({ stateDir: "/state", jobsPerCore: 1 }),
     wanted: { kind: "names", names: ["b1"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [member],

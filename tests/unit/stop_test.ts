@@ -8,6 +8,7 @@ import { FakeRunner } from "../support/fake_runner.ts";
 import { builderInfo } from "../support/builder_info.ts";
 import { writeSystemFile } from "../../lib/core/system_files.ts";
 import { actionsEnv } from "../support/github.ts";
+import { farmSettings } from "../support/cluster.ts";
 
 const info = builderInfo({
   hostname: "b",
@@ -31,16 +32,7 @@ const member = (alias: string, state: ClusterMember["state"]): ClusterMember => 
 function farmState(stateDir: string): void {
   const cluster: Cluster = {
     version: 1,
-    settings: {
-      hostname: "coord",
-      stateDir,
-      sshUser: "root",
-      jobsPerCore: 2,
-      leaseSeconds: 120,
-      builderStateDir: "/tmp/dnb",
-      extraNixConfig: [],
-      probeConcurrency: 16,
-    },
+    settings: farmSettings({ stateDir }),
     wanted: { kind: "names", names: ["b1", "b2", "b3"], tag: "tag:nix-builder" },
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [member("b1", "ready"), member("b2", "ready"), member("b3", "lost")],

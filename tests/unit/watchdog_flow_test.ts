@@ -5,6 +5,7 @@ import { MISSES_TO_DROP, runWatchdog } from "../../lib/farm/watchdog.ts";
 import { HEARTBEAT_SCRIPT } from "../../lib/protocol/scripts.ts";
 import { builderInfo } from "../support/builder_info.ts";
 import { flowContext, install, START, when } from "../support/flow.ts";
+import { farmSettings } from "../support/cluster.ts";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderHostKeyForTests00000000000000000";
 const member = (alias: string, address: string): ClusterMember => ({
@@ -21,16 +22,7 @@ const member = (alias: string, address: string): ClusterMember => ({
 /** A farm record as a coordinator wrote it before names mode carried the builder tag: it must still load. */
 const cluster = {
   version: 1,
-  settings: {
-    hostname: "coord",
-    stateDir: "/tmp/dnb",
-    sshUser: "root",
-    jobsPerCore: 2,
-    leaseSeconds: 8,
-    builderStateDir: "/tmp/dnb",
-    extraNixConfig: [],
-    probeConcurrency: 16,
-  },
+  settings: farmSettings({ stateDir: "/tmp/dnb", leaseSeconds: 8 }),
   wanted: { kind: "names", names: ["b1", "b2", "b3"] },
   startedAt: new Date(START - 10_000).toISOString(),
   readyAt: new Date(START).toISOString(),
