@@ -10,7 +10,8 @@ const { info, claim, lease, done, usage } = STATE_FILES;
  * into it. The coordinator sends two lines on stdin: the builder's state folder and the claim JSON.
  * It writes `claim` atomically, renews `lease` and prints `info.json`, in one round trip. The claim file's second
  * line is `client <address>`: the first word of $SSH_CLIENT, which sshd sets to the claiming peer's address, so
- * the builder can ask its own tailnet who that is before it takes the claim.
+ * the builder can ask its own tailnet who that is before it takes the claim. Tailscale SSH's login shell clears
+ * it: the line is then `client ` with nothing after it (see lib/builder/claim_gate.ts).
  */
 export const CLAIM_SCRIPT = [
   "set -eu",

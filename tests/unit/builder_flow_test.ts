@@ -169,16 +169,31 @@ Deno.test("builder: on GitHub, a coordinator of another run is refused though it
   assert.match(lines, /claimed by nix-coordinator-111-1 \(100\.64\.0\.21\)/);
 });
 
-Deno.test("builder: a claim with no client address, or from no node of the tailnet, is refused", async () => {
+Deno.test("builder: a claim from no node of the tailnet is refused", async () => {
   const { ctx, config } = builderRun("120", {
     script: [when(["whois", "--json", "100.64.0.99"], { code: 1, stderr: "peer not found\n" })],
   });
-  ctx.at(1000, () => ctx.files.writeAtomic("/tmp/dnb/claim", `${JSON.stringify({ coordinator: "coord" })}\n`));
   ctx.at(2000, () => ctx.files.writeAtomic("/tmp/dnb/claim", claimFrom("100.64.0.99")));
   await assert.rejects(runBuilder(config, ctx), /not claimed within 10s/);
+  assert.match(ctx.stderr.join("\n"), /ignoring a claim: 100\.64\.0\.99 is no node of this tailnet/);
+});
+
+Deno.test("builder: over Tailscale SSH (no client address), a claim is judged by the run it names", async () => {
+  const env = { GITHUB_ACTIONS: "true", GITHUB_RUN_ID: "111", GITHUB_RUN_ATTEMPT: "1" };
+  const { ctx, config } = builderRun("120", { env });
+  const named = (coordinator: string) => `${JSON.stringify({ coordinator, at: "2026-11-26T08:00:02Z", lease: 120 })}\n`;
+  ctx.at(1000, () => ctx.files.writeAtomic("/tmp/dnb/claim", named("nix-coordinator-222-1")));
+  ctx.at(2000, () => ctx.files.writeAtomic("/tmp/dnb/claim", named("nix-coordinator-111-1")));
+  ctx.at(4000, () => ctx.files.writeAtomic("/tmp/dnb/done", ""));
+  assert.equal(await runBuilder({ ...config, hostname: "nix-builder-111-1-linux-x64-a1b2c3" }, ctx), 0);
   const lines = ctx.stderr.join("\n");
-  assert.match(lines, /ignoring a claim: it names no client address/);
-  assert.match(lines, /ignoring a claim: 100\.64\.0\.99 is no node of this tailnet/);
+  assert.match(
+    lines,
+    /ignoring a claim: it names nix-coordinator-222-1, not this run's coordinator nix-coordinator-111-1/,
+  );
+  assert.match(lines, /claimed by nix-coordinator-111-1 \(over Tailscale SSH\)/);
+  // Nothing to ask the tailnet about: sshd's address is the only thing whois could check.
+  assert.ok(!ctx.runner.calls.some((call) => call.argv.includes("whois")));
 });
 
 Deno.test("builder: a claim that cannot be checked yet is kept, looked at again, then taken", async () => {
