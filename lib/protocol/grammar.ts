@@ -62,13 +62,13 @@ export function isDnsName(name: string): boolean {
 /** The writers' second line of defence: throws when a value does not match its grammar. */
 export function requireGrammar(where: string, field: string, value: string, grammar: RegExp): string {
   if (!grammar.test(value)) {
-    throw new Error(`${where}: refusing ${field} ${JSON.stringify(printable(value))}: it breaks the field's grammar`);
+    throw new Error(`${where}: refusing ${field} ${JSON.stringify(excerpt(value))}: it breaks the field's grammar`);
   }
   return value;
 }
 
 /** A remote string made safe to print in a message: at most 80 characters, anything unusual as `?`. */
-export function printable(value: string): string {
+export function excerpt(value: string): string {
   const shown = value.slice(0, 80).replace(/[^A-Za-z0-9 ._:\/@+=,-]/g, "?");
   return value.length > 80 ? `${shown}…` : shown;
 }

@@ -18,7 +18,7 @@ import {
 import { fetchIdToken, idTokenServiceAvailable } from "./oidc.ts";
 import { requireKeylessSupport } from "./version.ts";
 import { maskInLogs } from "../core/actions.ts";
-import { type CommandResult, succeeded } from "../core/exec.ts";
+import { type CommandResult, failureLine, succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
 import { locateTailscale, type TailscalePrograms } from "./locate.ts";
 import { dnbSession, readSession, type TailnetSession } from "./session_file.ts";
@@ -216,13 +216,8 @@ export async function leaveTailnet(session: TailnetSession, ctx: Context, stateD
   // Forget the session first: a later `dnb post` must not log out a node that is already gone.
   ctx.files.remove(statePath(stateDir, "tailscaleSession"));
   const result = await ctx.runner.run({ argv: tailscaleLogoutArgv(session.bin, session.socket), timeoutMs: 15_000 });
-  if (result.code !== 0) {
-    warn(
-      ctx,
-      `tailscale logout failed (${
-        result.stderr.trim() || `exit ${result.code}`
-      }); the ephemeral node expires on its own`,
-    );
+  if (!succeeded(result)) {
+    warn(ctx, `tailscale logout failed (${failureLine(result)}); the ephemeral node expires on its own`);
   }
   // Only the tailscaled dnb started on this socket: the pid may have been reused since.
   const socket = session.socket;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DnbError } from "../core/errors.ts";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "../core/exec.ts";
-import { DNS_LABEL, IPV4, isDnsName, printable, TAG } from "../protocol/grammar.ts";
+import { DNS_LABEL, excerpt, IPV4, isDnsName, TAG } from "../protocol/grammar.ts";
 import { parseHostKey } from "../ssh/host_keys.ts";
 
 /** A tailnet node as dnb needs it, from `tailscale status --json`. */
@@ -69,9 +69,9 @@ const shown = (value: string | undefined) => value !== undefined && SHOWN_WORD.t
  * a machines-file URL host, so a name that is not a DNS name leaves the node out.
  */
 function badName(raw: RawNode): string | undefined {
-  if (!NODE_ID.test(raw.ID)) return `its node ID ${JSON.stringify(printable(raw.ID))} is malformed`;
+  if (!NODE_ID.test(raw.ID)) return `its node ID ${JSON.stringify(excerpt(raw.ID))} is malformed`;
   if (!isDnsName(raw.DNSName) || !raw.DNSName.includes(".")) {
-    return `its DNS name ${JSON.stringify(printable(raw.DNSName))} is not a DNS name`;
+    return `its DNS name ${JSON.stringify(excerpt(raw.DNSName))} is not a DNS name`;
   }
   return undefined;
 }
