@@ -5,11 +5,35 @@ import { checkStateDir } from "../core/state_dir.ts";
 import { watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
 import { type FarmStatus, statusReport, statusText } from "../report/status.ts";
 import { readStopped } from "./stop.ts";
+import type { Cluster } from "../farm/cluster.ts";
+import { dnbSession, tailnetStatus } from "../tailnet/session.ts";
+import { describeLink } from "../tailnet/link_quality.ts";
+
+/** How this node reaches each builder now (direct, relayed, unknown), asked of the tailscale dnb joined with. */
+async function builderLinks(ctx: Context, stateDir: string, cluster: Cluster): Promise<Map<string, string>> {
+  let session;
+  try {
+    session = dnbSession(ctx, stateDir);
+  } catch {
+    return new Map(); // A session file dnb did not write names no program worth running.
+  }
+  if (session === undefined || cluster.builders.length === 0) return new Map();
+  const peers = (await tailnetStatus(ctx, session.bin, session.socket))?.peers ?? [];
+  return new Map(
+    cluster.builders.map((member) => [member.alias, describeLink(peers.find((peer) => peer.ipv4 === member.address))]),
+  );
+}
 
 async function farmStatus(ctx: Context, stateDir: string): Promise<FarmStatus> {
   // Nothing is read from a folder that is not there, or that another user could have planted (that throws).
   if (!checkStateDir(ctx, stateDir)) {
-    return { stateDir, cluster: undefined, stoppedAt: null, watchdog: { pid: null, running: false } };
+    return {
+      stateDir,
+      cluster: undefined,
+      stoppedAt: null,
+      watchdog: { pid: null, running: false },
+      links: new Map(),
+    };
   }
   const cluster = readCluster(ctx.files, stateDir);
   const stopped = readStopped(ctx.files, stateDir);
@@ -18,6 +42,7 @@ async function farmStatus(ctx: Context, stateDir: string): Promise<FarmStatus> {
     cluster,
     stoppedAt: stopped === undefined ? null : stopped.at,
     watchdog: { pid: watchdogPid(ctx.files, stateDir) ?? null, running: await watchdogRunning(ctx, stateDir) },
+    links: cluster === undefined ? new Map() : await builderLinks(ctx, stateDir, cluster),
   };
 }
 

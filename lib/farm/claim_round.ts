@@ -88,9 +88,11 @@ export async function claimRound(config: Config, ctx: Context, inputs: ClaimRoun
     }
     await claimer.nextSettled(seen ? RETRY_MS : POLL_MS);
   }
+  // A name still answered by more than one node when the wait ends is refused for that.
+  const refused = new Map([...claimer.refused, ...claimer.ambiguous]);
   return {
     claimed: [...claimer.admitted.values()].sort((a, b) => a.alias.localeCompare(b.alias)),
-    refused: claimer.refused,
-    missing: missingNames(wanted, decided()),
+    refused,
+    missing: missingNames(wanted, new Set([...decided(), ...refused.keys()])),
   };
 }

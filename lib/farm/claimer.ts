@@ -49,6 +49,8 @@ export class Claimer {
   readonly #admitted = new Map<string, Member>();
   readonly #fresh: Member[] = [];
   readonly #refused = new Map<string, string>();
+  /** Names more than one eligible node answers to now, with why: undecided until one of them leaves. */
+  readonly #ambiguous = new Map<string, string>();
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #retryAfter = new Map<string, number>();
   readonly #failures = new Map<string, number>();
@@ -74,6 +76,11 @@ export class Claimer {
     return this.#refused;
   }
 
+  /** Names still ambiguous at the last look; refused when the wait ends so. */
+  get ambiguous(): ReadonlyMap<string, string> {
+    return this.#ambiguous;
+  }
+
   /** Claims under way. */
   get pending(): number {
     return this.#inFlight.size;
@@ -94,18 +101,27 @@ export class Claimer {
     return this.#fresh.splice(0);
   }
 
-  /** Takes a look at the tailnet: says each note once, refuses what discovery refused (for good), offers the rest. */
+  /**
+   * Takes a look at the tailnet: says each note once, holds back names more than one node answers to
+   * (a builder restarted under its name leaves a stale node that the control server keeps online for
+   * a while), offers the rest.
+   */
   consider(found: Discovery, exclude: ReadonlySet<string> = new Set()): void {
     for (const [key, line] of found.notes) {
       if (this.#noted.has(key)) continue;
       this.#noted.add(key);
       this.#options.voice.note(line);
     }
+    this.#ambiguous.clear();
     for (const [alias, reason] of found.refused) {
       if (exclude.has(alias) || this.#admitted.has(alias) || this.#refused.has(alias) || this.#inFlight.has(alias)) {
         continue;
       }
-      this.#refuse(alias, reason);
+      this.#ambiguous.set(alias, reason);
+      if (this.#lastReason.get(alias) !== reason) {
+        this.#lastReason.set(alias, reason);
+        this.#options.voice.retry(alias, reason);
+      }
     }
     this.offer(found.candidates.filter((candidate) => !exclude.has(candidate.alias)));
   }

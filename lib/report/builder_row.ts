@@ -58,9 +58,9 @@ export function builderRows(
   return members.map((member) => builderRow(member, jobsPerCore, links.get(member.alias)));
 }
 
-export function farmRow(member: ClusterMember, jobsPerCore: number): FarmRow {
+export function farmRow(member: ClusterMember, jobsPerCore: number, link?: string): FarmRow {
   return {
-    ...builderRow(member, jobsPerCore),
+    ...builderRow(member, jobsPerCore, link),
     claimedAt: member.claimedAt,
     lastHeartbeat: member.lastHeartbeat,
     state: member.state,

@@ -12,18 +12,24 @@ export interface FarmStatus {
   /** null: stop has not run. */
   readonly stoppedAt: string | null;
   readonly watchdog: { readonly pid: number | null; readonly running: boolean };
+  /** How this node reaches each builder now, by name; a builder missing here shows `unknown`. */
+  readonly links: ReadonlyMap<string, string>;
 }
 
-function farmRows(cluster: Cluster | undefined): FarmRow[] {
+function farmRows(status: FarmStatus): FarmRow[] {
+  const { cluster } = status;
   if (cluster === undefined) return [];
   // A record without jobsPerCore counts one job per core.
-  return cluster.builders.map((member) => farmRow(member, cluster.settings.jobsPerCore ?? 1));
+  return cluster.builders.map((member) =>
+    farmRow(member, cluster.settings.jobsPerCore ?? 1, status.links.get(member.alias))
+  );
 }
 
 /** A builder in `dnb status --json`. */
 export function statusBuilder(row: FarmRow) {
   return {
     ...builderFacts(row),
+    link: row.link,
     claimedAt: row.claimedAt,
     lastHeartbeat: row.lastHeartbeat,
     state: row.state,
@@ -48,19 +54,19 @@ function report(status: FarmStatus, rows: readonly FarmRow[]) {
 
 /** The versioned shape of `dnb status --json` (documented in the README). */
 export function statusReport(status: FarmStatus): ReturnType<typeof report> {
-  return report(status, farmRows(status.cluster));
+  return report(status, farmRows(status));
 }
 
 /** A builder's line of `dnb status`. */
 export function statusLine(row: FarmRow): string {
   return `${row.name.padEnd(24)} ${row.state.padEnd(6)} ${row.address.padEnd(16)} ${row.systems.join(",")} ` +
-    `${row.cores} cores, ${row.maxJobs} jobs, features ${row.features.join(",") || "-"}, ` +
+    `${row.cores} cores, ${row.maxJobs} jobs, features ${row.features.join(",") || "-"}, link ${row.link}, ` +
     `last heartbeat ${row.lastHeartbeat}`;
 }
 
 /** `dnb status` for a terminal: the farm, a line per builder, then the utilization table, every line printable. */
 export function statusText(status: FarmStatus): string {
-  const rows = farmRows(status.cluster);
+  const rows = farmRows(status);
   const { coordinator, readyAt, leaseSeconds, watchdog, stoppedAt, utilization } = report(status, rows);
   const lines = [
     `coordinator ${coordinator}, ready at ${readyAt}, lease ${leaseSeconds}s, watchdog ${

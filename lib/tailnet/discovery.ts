@@ -17,7 +17,7 @@ export interface Candidate {
 /** What one look at the tailnet found. */
 export interface Discovery {
   readonly candidates: readonly Candidate[];
-  /** Wanted names that are never claimed, with the reason: more than one eligible node answers to each. */
+  /** Wanted names not claimed for now, with the reason: more than one eligible node answers to each. */
   readonly refused: ReadonlyMap<string, string>;
   /** Nodes left out for a reason worth saying once (named like a wanted builder, without the tag): key → line. */
   readonly notes: ReadonlyMap<string, string>;
@@ -59,7 +59,7 @@ function byPrefix(status: TailnetStatus, wanted: Extract<Wanted, { kind: "prefix
 /**
  * The online, tagged peers that answer to each wanted name, by their DNS label (the name the control plane
  * settled on) or their HostName (the name the node chose). One such node is the candidate; a `-1` label given
- * on a collision is reported. Two or more, and the name is refused: which one is the builder cannot be told.
+ * on a collision is reported. Two or more, and the name waits: which one is the builder cannot be told.
  */
 function byName(status: TailnetStatus, wanted: Extract<Wanted, { kind: "names" }>): Discovery {
   const eligible = status.peers.filter((node) => node.tags.includes(wanted.tag)).filter(reachable);
@@ -71,7 +71,7 @@ function byName(status: TailnetStatus, wanted: Extract<Wanted, { kind: "names" }
       refused.set(
         name,
         `${answering.length} nodes tagged ${wanted.tag} answer to ${name} (${answering.map(describe).join(", ")}); ` +
-          "refusing to guess which is the builder",
+          "dnb will not guess which is the builder",
       );
       continue;
     }

@@ -21,6 +21,15 @@ const RULES: readonly (readonly [RegExp, (match: RegExpExecArray, text: string) 
       "the auth key was refused (unknown, expired, revoked or a one-off key already used)",
       "create a new reusable, ephemeral key or use an OAuth client secret with the auth_keys scope",
     )],
+  // Headscale's words for the same (hscontrol/types/preauth_key.go, db/preauth_keys.go, auth.go at v0.29.2).
+  [
+    /authkey expired|authkey already used|invalid authkey|auth-key (?:not found|expired|has already been used)|failed to parse auth-key|invalid pre auth key/,
+    () =>
+      permanent(
+        "the auth key was refused (unknown, expired, revoked or a one-off key already used)",
+        "create a new key: headscale preauthkeys create --tags <the role's tag> --reusable --ephemeral",
+      ),
+  ],
   [/token exchange failed with status (\d+)/, (match) =>
     permanent(
       `Tailscale refused this job's OIDC token (token exchange failed with status ${match[1]})`,

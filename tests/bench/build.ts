@@ -5,7 +5,7 @@
  */
 import { createFarm } from "../e2e/harness/farm.ts";
 import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
-import { saveResults } from "./results.ts";
+import { BENCH_TAILNET, saveResults } from "./results.ts";
 
 function derivations(count: number, sleepSeconds: number): string {
   return [
@@ -22,7 +22,10 @@ function derivations(count: number, sleepSeconds: number): string {
 
 async function wall(builders: number, count: number, sleepSeconds: number): Promise<number> {
   const names = Array.from({ length: builders }, (_, index) => `b${index + 1}`);
-  const farm = await createFarm({ hosts: [{ name: "coord" }, ...names.map((name) => ({ name, cores: 1 }))] });
+  const farm = await createFarm({
+    hosts: [{ name: "coord" }, ...names.map((name) => ({ name, cores: 1 }))],
+    tailnet: BENCH_TAILNET,
+  });
   try {
     for (const name of names) startBuilder(farm, name);
     const coordinator = await runCoordinator(farm, "coord", ["--builders", names.join(" "), "--jobs-per-core", "1"]);

@@ -3,7 +3,7 @@
  * Run as root: deno task bench. Figures are printed, never asserted.
  */
 import { createFarm } from "../e2e/harness/farm.ts";
-import { describeMachine, saveResults } from "./results.ts";
+import { BENCH_TAILNET, describeMachine, saveResults } from "./results.ts";
 
 const SIZES = [3, 16];
 
@@ -14,7 +14,7 @@ const figures: Record<number, { upSeconds: number; destroySeconds: number }> = {
 for (const size of SIZES) {
   const hosts = Array.from({ length: size }, (_, index) => ({ name: index === 0 ? "coord" : `b${index}` }));
   const started = performance.now();
-  const farm = await createFarm({ hosts });
+  const farm = await createFarm({ hosts, tailnet: BENCH_TAILNET });
   const up = (performance.now() - started) / 1000;
   const destroyStarted = performance.now();
   await farm.destroy();

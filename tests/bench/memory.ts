@@ -4,7 +4,7 @@
  */
 import { createFarm, type Farm } from "../e2e/harness/farm.ts";
 import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
-import { saveResults } from "./results.ts";
+import { BENCH_TAILNET, saveResults } from "./results.ts";
 
 const TICKS_PER_SECOND = 100;
 const IDLE_SECONDS = 20;
@@ -35,7 +35,7 @@ function peakRssMiB(pid: number): number {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
-const farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }] });
+const farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }], tailnet: BENCH_TAILNET });
 try {
   startBuilder(farm, "b1");
   const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1"]);
@@ -43,6 +43,7 @@ try {
   const processes = {
     "builder idle loop": await pidOf(farm, "b1", "--role builder"),
     "watchdog (lease 120 s)": await pidOf(farm, "coord", " watchdog "),
+    "tailscaled (builder)": await pidOf(farm, "b1", "tailscaled --state=mem:"),
   };
   const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuTicks(pid)]));
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));

@@ -4,8 +4,7 @@
  * (read its info, check it answers as a Nix store). It runs inside the coordinator host of a farm.
  */
 import type { Farm } from "../e2e/harness/farm.ts";
-import { FARM_AUTH_KEY } from "../e2e/harness/farm.ts";
-import { HOST_SSH_KEY } from "../e2e/harness/dnb.ts";
+import { HOST_SSH_KEY } from "../e2e/harness/farm.ts";
 import { parseStatus } from "../../lib/tailnet/status.ts";
 
 const POLL_MS = 5000;
@@ -21,15 +20,8 @@ const SSH = [
 ];
 
 /** Joins the coordinator host with the system tailscaled, as the original's setup step did. */
-export async function joinPlain(farm: Farm, host: string): Promise<void> {
-  farm.spawn(host, ["tailscaled", "--state=mem:", "--statedir=/var/lib/tailscale"]);
-  for (let i = 0; i < 100; i++) {
-    if ((await farm.run(host, ["tailscale", "status", "--json"])).code === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  Deno.writeTextFileSync(`${farm.host(host).dir}/tmp/key`, FARM_AUTH_KEY);
-  const up = await farm.run(host, ["tailscale", "up", "--auth-key=file:/tmp/key", `--hostname=${host}`]);
-  if (up.code !== 0) throw new Error(up.stderr);
+export function joinPlain(farm: Farm, host: string): Promise<void> {
+  return farm.joinWithSystemDaemon(host, "coordinator");
 }
 
 /** Returns when the last builder has been probed. */

@@ -1,14 +1,21 @@
-/** Each benchmark adds its section to tests/bench/results.json, with the machine it ran on. */
+import type { TailnetKind } from "../e2e/harness/farm.ts";
+
+/** The tailnet the benchmarks run on: the real one (Headscale, tailscaled), or the double with DNB_BENCH_TAILNET=double. */
+export const BENCH_TAILNET: TailnetKind = Deno.env.get("DNB_BENCH_TAILNET") === "double" ? "double" : "real";
+
+/** Each benchmark adds its section to tests/bench/results.json under its tailnet, with the machine it ran on. */
 export function saveResults(section: string, results: unknown): void {
   const path = new URL("./results.json", import.meta.url);
-  let all: Record<string, unknown> = {};
+  let all: Record<string, Record<string, unknown> | string> = {};
   try {
     all = JSON.parse(Deno.readTextFileSync(path));
   } catch {
     // First benchmark of this file.
   }
   all.machine = describeMachine();
-  all[section] = { at: new Date().toISOString(), ...results as Record<string, unknown> };
+  const sections = typeof all[BENCH_TAILNET] === "object" ? all[BENCH_TAILNET] as Record<string, unknown> : {};
+  sections[section] = { at: new Date().toISOString(), ...results as Record<string, unknown> };
+  all[BENCH_TAILNET] = sections;
   Deno.writeTextFileSync(path, JSON.stringify(all, null, 2) + "\n");
 }
 

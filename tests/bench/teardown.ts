@@ -5,11 +5,14 @@
  */
 import { createFarm } from "../e2e/harness/farm.ts";
 import { runCoordinator, runDnb, startBuilder } from "../e2e/harness/dnb.ts";
-import { saveResults } from "./results.ts";
+import { BENCH_TAILNET, saveResults } from "./results.ts";
 
 async function farmWith(count: number, lease: number) {
   const names = Array.from({ length: count }, (_, index) => `b${index + 1}`);
-  const farm = await createFarm({ hosts: [{ name: "coord" }, ...names.map((name) => ({ name }))] });
+  const farm = await createFarm({
+    hosts: [{ name: "coord" }, ...names.map((name) => ({ name }))],
+    tailnet: BENCH_TAILNET,
+  });
   const builders = names.map((name) => startBuilder(farm, name, ["--lease", String(lease)]));
   const coordinator = await runCoordinator(farm, "coord", ["--builders", names.join(" "), "--lease", String(lease)]);
   if (coordinator.code !== 0) {

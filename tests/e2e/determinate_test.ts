@@ -1,6 +1,7 @@
 /**
  * A coordinator laid out as Determinate Nix installs it: nix.conf `!include`s nix.custom.conf, which
  * is where users (and dnb) put their settings; what Nix then reads is checked, and stop gives both back.
+ * On the tailnet the farm gets (real wherever its binaries can be built): the layout is the point here.
  */
 import assert from "node:assert/strict";
 import { createFarm } from "./harness/farm.ts";

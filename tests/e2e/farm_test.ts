@@ -1,4 +1,8 @@
-/** The farm proves itself with no dnb: a hand-written machines file and a real distributed nix-build. */
+/**
+ * The farm proves itself with no dnb: a hand-written machines file and a real distributed nix-build
+ * over each host's plain sshd, and farms that leave nothing behind, with Headscale on the real
+ * tailnet wherever its binaries can be built.
+ */
 import assert from "node:assert/strict";
 import { machinesLine } from "../../lib/nix/machines_file.ts";
 import { upsertBlock } from "../../lib/core/managed_block.ts";

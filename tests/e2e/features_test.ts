@@ -1,4 +1,7 @@
-/** Honest features and free space on the farm: real Nix 2.8, real /dev/kvm permissions, real df. */
+/**
+ * Honest features and free space on the farm: real Nix 2.8, real /dev/kvm permissions, real df, on
+ * the tailnet the farm gets (real wherever its binaries can be built).
+ */
 import assert from "node:assert/strict";
 import { createFarm } from "./harness/farm.ts";
 import { exitWithin, log, runCoordinator, startBuilder } from "./harness/dnb.ts";

@@ -2,10 +2,13 @@
  * Hostile tailnet peers and builders on the farm: a node named like a wanted builder without the builder
  * tag, two tagged nodes answering to one name, a builder whose info.json carries machines-file syntax, and
  * coordinators that are not the builder's own (without the coordinator tag, or of another run).
+ * On the double: it makes the peers a real control server would not (tags rewritten after the join,
+ * untagged nodes the policy would hide, two tagged nodes under one name), and the coordinator
+ * reaches builders over plain OpenSSH.
  */
 import assert from "node:assert/strict";
-import { createFarm, type Farm, FARM_AUTH_KEY } from "./harness/farm.ts";
-import { coordinatorFiles, dnbArgv, HOST_SSH_KEY, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
+import { createFarm, type Farm, FARM_AUTH_KEY, HOST_SSH_KEY } from "./harness/farm.ts";
+import { coordinatorFiles, dnbArgv, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
 import { farmTest } from "./harness/prerequisites.ts";
 import { listNodes, writeNode } from "./harness/tailnet.ts";
 import { eventually } from "../support/eventually.ts";
@@ -29,7 +32,7 @@ async function joined(farm: Farm, hostName: string, logOf: () => string): Promis
 }
 
 farmTest("an untagged node named like a wanted builder is not claimed, and the coordinator says so", async () => {
-  await using farm = await createFarm({ hosts: [{ name: "coord" }, { name: "lap" }] });
+  await using farm = await createFarm({ hosts: [{ name: "coord" }, { name: "lap" }], tailnet: "double" });
   // A working builder on a node that registered the name b1 first, but without the builder tag (a user's
   // laptop, another repository's node): today's names mode would claim it and send it derivations.
   const impostor = startBuilder(farm, "lap", ["--hostname", "b1"]);
@@ -49,9 +52,12 @@ farmTest("an untagged node named like a wanted builder is not claimed, and the c
 });
 
 farmTest(
-  "two tagged nodes answering to one wanted name: the name is refused, naming both; neither is claimed",
+  "two tagged nodes answering to one wanted name: the name waits, then is refused naming both; neither is claimed",
   async () => {
-    await using farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }, { name: "twin" }] });
+    await using farm = await createFarm({
+      hosts: [{ name: "coord" }, { name: "b1" }, { name: "twin" }],
+      tailnet: "double",
+    });
     const builders = [startBuilder(farm, "b1"), startBuilder(farm, "twin", ["--hostname", "b1"])];
     await eventually(
       () => `both join; logs:\n${builders.map(log).join("\n")}`,
@@ -63,7 +69,12 @@ farmTest(
     assert.equal(coordinator.code, 1, coordinator.stderr);
     assert.match(
       coordinator.stderr,
-      /refusing b1: 2 nodes tagged tag:nix-builder answer to b1 \(b1(-1)?\.tail1a2b3c\.ts\.net \(100\.64\.0\.1[12]\), b1(-1)?\.tail1a2b3c\.ts\.net \(100\.64\.0\.1[12]\)\); refusing to guess which is the builder/,
+      /b1 is not ready yet: 2 nodes tagged tag:nix-builder answer to b1 \(b1(-1)?\.tail1a2b3c\.ts\.net \(10\.77\.0\.1[12]\), b1(-1)?\.tail1a2b3c\.ts\.net \(10\.77\.0\.1[12]\)\); dnb will not guess which is the builder/,
+    );
+    // Neither left within the wait: the name is refused for that.
+    assert.match(
+      coordinator.stderr.trim().split("\n").pop()!,
+      /^dnb: no usable builder \(b1: 2 nodes tagged tag:nix-builder answer to b1 /,
     );
     for (const host of ["b1", "twin"]) {
       assert.equal(exists(`${farm.host(host).dir}/tmp/dnb/claim`), false, `${host} was claimed`);
@@ -75,7 +86,7 @@ farmTest(
 farmTest(
   "a builder whose info.json carries machines-file syntax is refused by name and nothing is written",
   async () => {
-    await using farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }] });
+    await using farm = await createFarm({ hosts: [{ name: "coord" }, { name: "b1" }], tailnet: "double" });
     const builder = startBuilder(farm, "b1");
     const infoPath = `${farm.host("b1").dir}/tmp/dnb/info.json`;
     await eventually(() => `b1 publishes info.json; its log:\n${log(builder)}`, () => exists(infoPath), 20_000);
@@ -102,6 +113,7 @@ farmTest(
   async () => {
     await using farm = await createFarm({
       hosts: [{ name: "coord" }, { name: "b1" }, { name: "evil" }, { name: "other" }],
+      tailnet: "double",
     });
     const run = { GITHUB_ACTIONS: "true", GITHUB_RUN_ID: "111", GITHUB_RUN_ATTEMPT: "1" };
     const name = "nix-builder-111-1-b1";

@@ -1,6 +1,8 @@
 /**
  * A farm run that fails, is interrupted or is killed outright leaves nothing on the machine, and
  * the farm works wherever the checkout lives (users clone into /tmp, which every host replaces).
+ * Farms get the real tailnet wherever its binaries can be built, so Headscale and every tailscaled
+ * must go too.
  */
 import assert from "node:assert/strict";
 import { FARM_BASE, type RunRecord } from "./harness/cleanup.ts";

@@ -5,6 +5,7 @@
  * tailscale.json whose `bin` is the planter's script, pid files naming a root process, and an ssh_config
  * whose ProxyCommand runs as root. Each command must refuse the folder in one line, exit 1 and do nothing.
  * The planter is user nobody (uid 65534), through setpriv. These need root; under CI they never skip.
+ * No tailnet is involved: each command refuses the folder before it would reach one.
  */
 import assert from "node:assert/strict";
 import type { Cluster } from "../../lib/farm/cluster.ts";

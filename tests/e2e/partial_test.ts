@@ -1,17 +1,18 @@
 /**
  * Farms that are not whole: fewer builders than wanted (--min-builders), and runs without any
- * Tailscale credentials (pull requests from forks get no secrets).
+ * Tailscale credentials (pull requests from forks get no secrets). Partial farms run on the real
+ * tailnet (Headscale, tailscaled, Tailscale SSH); runs without credentials never reach one.
  */
 import assert from "node:assert/strict";
 import { createFarm, type Farm, TWO_SYSTEM_HOSTS } from "./harness/farm.ts";
 import { coordinatorFiles, exitWithin, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
-import { farmTest } from "./harness/prerequisites.ts";
+import { farmTest, realTailnetTest } from "./harness/prerequisites.ts";
 import { eventually } from "../support/eventually.ts";
 import { actionsEnv, HOST_STEP_FILES } from "../support/github.ts";
 
 const machines = (farm: Farm) => coordinatorFiles(farm)["etc-nix/machines"]!;
 
-farmTest("--min-builders: go ahead with the builders that came, and the watchdog adds a late one", async () => {
+realTailnetTest("--min-builders: go ahead with the builders that came, and the watchdog adds a late one", async () => {
   await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
   // A short lease: the watchdog looks for late builders every lease/4 seconds.
   startBuilder(farm, "b1", ["--lease", "8"]);
@@ -38,7 +39,7 @@ farmTest("--min-builders: go ahead with the builders that came, and the watchdog
   assert.equal((await runDnb(farm, "coord", ["stop"])).code, 0);
 });
 
-farmTest(
+realTailnetTest(
   "--min-builders: below it, exit 1 naming the missing, the claimed builder released, nothing changed",
   async () => {
     await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });

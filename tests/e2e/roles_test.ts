@@ -1,16 +1,17 @@
-/** dnb's builder and coordinator roles on the farm: real sshd, real Nix, the Tailscale double. */
+/**
+ * dnb's builder and coordinator roles on the farm, on the real tailnet: Headscale, the real
+ * tailscaled in every host, and the coordinator reaching builders over Tailscale SSH with host keys
+ * pinned from `sshHostKeys`. Real Nix. Only the bad-key and refused-tag messages are the double's:
+ * they are the Tailscale SaaS's words, which Headscale does not speak.
+ */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createFarm, type Farm, FARM_AUTH_KEY, TWO_SYSTEM_HOSTS } from "./harness/farm.ts";
 import { allCommandLines, exitWithin, log, runCoordinator, startBuilder } from "./harness/dnb.ts";
 import { buildOnFarm, probeDerivations } from "./harness/nix_fixtures.ts";
-import { farmTest } from "./harness/prerequisites.ts";
-import { listNodes, writeNode } from "./harness/tailnet.ts";
+import { farmTest, realTailnetTest } from "./harness/prerequisites.ts";
 import { parseStatus } from "../../lib/tailnet/status.ts";
-import { Files } from "../../lib/core/files.ts";
 import { eventually } from "../support/eventually.ts";
-
-const pathExists = (path: string) => new Files().exists(path);
 
 async function build(farm: Farm): Promise<{ host: string; system: string }[]> {
   const result = await buildOnFarm(
@@ -28,7 +29,7 @@ function assertPlacement(records: { host: string; system: string }[]): void {
 
 const read = (farm: Farm, host: string, path: string) => Deno.readTextFileSync(`${farm.host(host).dir}/${path}`);
 
-farmTest(
+realTailnetTest(
   "by list: builds of each system land on that system's builder, keys pinned; a re-run changes nothing",
   async () => {
     await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
@@ -48,7 +49,8 @@ farmTest(
       const fields = machines[index]!.split(" ");
       assert.equal(fields[0], `ssh-ng://root@${name}?remote-program=/usr/bin/nix-daemon`);
       assert.match(fields[1]!, system);
-      assert.equal(fields[2], "/root/.ssh/id_ed25519");
+      // Tailscale SSH needs no key of the coordinator's.
+      assert.equal(fields[2], "-");
       assert.equal(Buffer.from(fields[7]!, "base64").toString(), farm.host(name).sshHostKey);
     }
     assertPlacement(await build(farm));
@@ -64,24 +66,28 @@ farmTest(
     assert.deepEqual(after, before);
     assert.equal(after[1]!.split("# >>> dnb >>>").length, 2, "one dnb block in nix.conf");
 
-    // No secret on any command line during the run, nor in any file outside the double's control plane.
+    // No secret on any command line during the run, nor in any file outside the control server's.
     assert.ok(sampled.length > 0);
-    assert.deepEqual(sampled.filter((line) => line.includes(FARM_AUTH_KEY)), []);
-    const grep = await new Deno.Command("grep", { args: ["-rlF", "--exclude-dir=tailnet", FARM_AUTH_KEY, farm.dir] })
-      .output();
-    assert.equal(new TextDecoder().decode(grep.stdout), "");
+    const keys = [farm.authKey("builder"), farm.authKey("coordinator")];
+    assert.deepEqual(sampled.filter((line) => keys.some((key) => line.includes(key))), []);
+    for (const key of keys) {
+      const grep = await new Deno.Command("grep", { args: ["-rlF", "--exclude-dir=control", key, farm.dir] }).output();
+      assert.equal(new TextDecoder().decode(grep.stdout), "");
+    }
 
     // A builder told it is done leaves with 0 and its node is gone from the tailnet.
     Deno.writeTextFileSync(`${farm.host("b1").dir}/tmp/dnb/done`, "");
     assert.equal((await exitWithin(builders[0]!, 15_000)).code, 0);
-    const status = parseStatus(
-      (await farm.run("coord", ["tailscale", "--socket=/tmp/dnb/tailscaled.sock", "status", "--json"])).stdout,
+    // Headscale deletes the ephemeral node at logout and tells its peers in the next netmap.
+    await eventually(
+      "b1 is gone from the coordinator's peers",
+      async () => (await peersSeenFrom(farm, "coord", "/tmp/dnb/tailscaled.sock")).join() === "b2",
+      10_000,
     );
-    assert.deepEqual(status.peers.map((peer) => peer.hostName), ["b2"]);
   },
 );
 
-farmTest("by prefix and expect: builders are found by name prefix and tag", async () => {
+realTailnetTest("by prefix and expect: builders are found by name prefix and tag", async () => {
   await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
   startBuilder(farm, "b1", ["--hostname", "ci-7-b1"]);
   startBuilder(farm, "b2", ["--hostname", "ci-7-b2"]);
@@ -98,15 +104,24 @@ farmTest("by prefix and expect: builders are found by name prefix and tag", asyn
   assertPlacement(await build(farm));
 });
 
-farmTest("a builder whose sshd key differs from the key it advertised is refused", async () => {
+realTailnetTest("a builder whose Tailscale SSH key differs from the key it advertised is refused", async () => {
   await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
   const builder = startBuilder(farm, "b1");
-  // Play a control plane that hands out another key for b1 (b2's).
-  const b1Node = () => listNodes(farm.tailnet).find((candidate) => candidate.hostName === "b1");
-  await eventually(() => `b1 joins the tailnet; its log:\n${log(builder)}`, () => b1Node() !== undefined, 10_000);
-  const node = b1Node();
-  assert.ok(node, log(builder));
-  writeNode(farm.tailnet, { ...node, sshHostKeys: [farm.host("b2").sshHostKey] });
+  await eventually(
+    () => `b1 waits to be claimed; its log:\n${log(builder)}`,
+    () => log(builder).includes("waiting"),
+    30_000,
+  );
+  // b1's node advertised the host keys it had when it joined; Tailscale SSH presents the ones in
+  // /etc/ssh when a connection comes. New keys there now make the two differ, as on a node whose
+  // address something else answers.
+  for (const type of ["ed25519", "ecdsa", "rsa"]) {
+    const key = `${farm.host("b1").dir}/etc-ssh/ssh_host_${type}_key`;
+    Deno.removeSync(key);
+    Deno.removeSync(`${key}.pub`);
+    const made = await new Deno.Command("ssh-keygen", { args: ["-q", "-t", type, "-N", "", "-f", key] }).output();
+    assert.ok(made.success);
+  }
   const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1", "--wait-timeout", "30"]);
   assert.equal(coordinator.code, 1);
   assert.match(
@@ -132,25 +147,16 @@ farmTest("a listed builder that never appears: the coordinator exits 1 in time, 
   assert.ok(seconds < 25, `took ${seconds}s`);
 });
 
-/** Joins `host` with the system's own tailscaled (default socket), as a machine already on the tailnet would be. */
-async function joinAsSystem(farm: Farm, host: string, extra: string[] = []): Promise<void> {
-  farm.spawn(host, ["tailscaled", "--state=mem:", "--statedir=/var/lib/tailscale"]);
-  const socket = `${farm.host(host).dir}/run/tailscale/tailscaled.sock`;
-  await eventually(`${host}'s system tailscaled listens`, () => pathExists(socket), 5_000, 50);
-  Deno.writeTextFileSync(`${farm.host(host).dir}/tmp/key`, FARM_AUTH_KEY);
-  const up = await farm.run(host, ["tailscale", "up", "--auth-key=file:/tmp/key", `--hostname=${host}`, ...extra]);
-  assert.equal(up.code, 0, up.stderr);
-}
-
 /** Peers in `tailscale status` on `host`, from its system daemon or, with `socket`, from the one dnb started. */
 async function peersSeenFrom(farm: Farm, host: string, socket?: string): Promise<string[]> {
   const status = await farm.run(host, ["tailscale", ...(socket ? [`--socket=${socket}`] : []), "status", "--json"]);
   return parseStatus(status.stdout).peers.map((peer) => peer.hostName);
 }
 
-farmTest("an unclaimed builder exits 1 at its timeout and is gone from tailscale status", async () => {
+realTailnetTest("an unclaimed builder exits 1 at its timeout and is gone from tailscale status", async () => {
   await using farm = await createFarm({ hosts: [{ name: "b1" }, { name: "watcher" }] });
-  await joinAsSystem(farm, "watcher");
+  // A coordinator-tagged node: the policy shows builders only to such nodes.
+  await farm.joinWithSystemDaemon("watcher", "coordinator");
   const builder = startBuilder(farm, "b1", ["--builder-timeout", "10"]);
   await eventually("the watcher sees b1", async () => (await peersSeenFrom(farm, "watcher")).includes("b1"), 30_000);
   assert.deepEqual(await peersSeenFrom(farm, "watcher"), ["b1"]);
@@ -158,30 +164,31 @@ farmTest("an unclaimed builder exits 1 at its timeout and is gone from tailscale
   assert.equal(code, 1, log(builder));
   assert.match(log(builder), /dnb: not claimed within 10s/);
   assert.ok(seconds >= 9);
-  assert.deepEqual(await peersSeenFrom(farm, "watcher"), []);
+  await eventually("b1 is gone", async () => (await peersSeenFrom(farm, "watcher")).length === 0, 10_000);
 });
 
-farmTest("SIGTERM makes a builder log its node out and exit non-zero", async () => {
+realTailnetTest("SIGTERM makes a builder log its node out and exit non-zero", async () => {
   await using farm = await createFarm({ hosts: [{ name: "b1" }, { name: "watcher" }] });
-  await joinAsSystem(farm, "watcher");
+  // A coordinator-tagged node: the policy shows builders only to such nodes.
+  await farm.joinWithSystemDaemon("watcher", "coordinator");
   const builder = startBuilder(farm, "b1");
   await eventually("b1 waits to be claimed", () => log(builder).includes("waiting to be claimed"), 30_000);
   assert.deepEqual(await peersSeenFrom(farm, "watcher"), ["b1"]);
   builder.kill("SIGTERM");
   assert.equal((await exitWithin(builder, 20_000)).code, 1);
   assert.match(log(builder), /dnb: builder stopped by SIGTERM/);
-  assert.deepEqual(await peersSeenFrom(farm, "watcher"), []);
+  await eventually("b1 is gone", async () => (await peersSeenFrom(farm, "watcher")).length === 0, 10_000);
 });
 
-farmTest("--tailscale auto reuses a logged-in system tailscaled and never logs that node out", async () => {
+realTailnetTest("--tailscale auto reuses a logged-in system tailscaled and never logs that node out", async () => {
   await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
   // A reused node is claimed like any builder: only with the builder tag.
-  await joinAsSystem(farm, "b1", ["--ssh", "--advertise-tags=tag:nix-builder"]);
+  await farm.joinWithSystemDaemon("b1", "builder", ["--ssh"]);
   const builder = startBuilder(farm, "b1", [], {});
   startBuilder(farm, "b2");
   const coordinator = await runCoordinator(farm, "coord", ["--builders", "b1 b2", "--wait-timeout", "60"]);
   assert.equal(coordinator.code, 0, coordinator.stderr + log(builder));
-  assert.match(log(builder), /dnb: reusing the running tailscaled \(b1, 100\.64\.0\.11\); dnb will not log it out/);
+  assert.match(log(builder), /dnb: reusing the running tailscaled \(b1, 100\.64\.0\.\d+\); dnb will not log it out/);
   Deno.writeTextFileSync(`${farm.host("b1").dir}/tmp/dnb/done`, "");
   assert.equal((await exitWithin(builder, 15_000)).code, 0);
   assert.ok(
@@ -191,7 +198,8 @@ farmTest("--tailscale auto reuses a logged-in system tailscaled and never logs t
 });
 
 farmTest("a bad auth key and a refused tag fail with the fixing hint and no secret in sight", async (t) => {
-  await using farm = await createFarm({ hosts: [{ name: "b1" }] });
+  // The Tailscale SaaS's refusals: the double speaks them, Headscale does not.
+  await using farm = await createFarm({ hosts: [{ name: "b1" }], tailnet: "double" });
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     [
       "bad key",

@@ -1,7 +1,8 @@
 /**
  * Secret hygiene over a whole farm run (join, claim, build, status, stop): what another user of the
  * machine can read, and every log, state file, summary and output, holds neither the auth key nor the
- * OAuth secret.
+ * OAuth secret. On the double: it plays the Tailscale SaaS's OAuth client secrets, which Headscale
+ * does not have, and records the mode of each key file `tailscale up` read.
  */
 import assert from "node:assert/strict";
 import { createFarm, FARM_AUTH_KEY, FARM_OAUTH_SECRET, TWO_SYSTEM_HOSTS } from "./harness/farm.ts";
@@ -141,6 +142,8 @@ farmTest("no auth key or OAuth secret where other users, logs, state, summaries 
       .join("\n").split("\n").filter((line) => !line.startsWith("::add-mask::"));
     assert.ok(printed.some((line) => line.startsWith("dnb: ")), "dnb printed nothing to search");
     assert.ok(coordinator.stdout.includes(`::add-mask::${FARM_OAUTH_SECRET}\n`));
+    // And the form tailscale up gets, with the attributes dnb adds.
+    assert.ok(coordinator.stdout.includes(`::add-mask::${FARM_OAUTH_SECRET}?ephemeral=true&preauthorized=true\n`));
     for (const line of printed) {
       assert.ok(!line.includes(FARM_AUTH_KEY) && !line.includes(FARM_OAUTH_SECRET), `printed: ${line}`);
     }

@@ -1,6 +1,8 @@
 /**
  * The Tailscale double against the fact sheet (shared/docs/tailscale-cli.md) and real-schema
- * fixtures. It needs no root: two "hosts" here are two daemons with their own sockets.
+ * fixtures. It needs no root: two "hosts" here are two daemons with their own sockets. The double
+ * stays for what Headscale cannot play: the Tailscale SaaS's OAuth client secrets and their token
+ * exchange, workload identity federation, and the SaaS's own error messages.
  */
 import assert from "node:assert/strict";
 import { fromFileUrl } from "../support/paths.ts";

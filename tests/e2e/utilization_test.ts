@@ -1,9 +1,12 @@
-/** The utilization report after a real distributed build: builders count what they built, the coordinator shows it. */
+/**
+ * The utilization report after a real distributed build on the real tailnet (Headscale, tailscaled,
+ * Tailscale SSH): builders count what they built, the coordinator shows it.
+ */
 import assert from "node:assert/strict";
 import { createFarm, TWO_SYSTEM_HOSTS } from "./harness/farm.ts";
 import { dnbArgv, exitWithin, log, runCoordinator, runDnb, startBuilder } from "./harness/dnb.ts";
 import { buildOnFarm, probeDerivations } from "./harness/nix_fixtures.ts";
-import { farmTest } from "./harness/prerequisites.ts";
+import { realTailnetTest } from "./harness/prerequisites.ts";
 import { eventually } from "../support/eventually.ts";
 import { actionsEnv, HOST_STEP_FILES } from "../support/github.ts";
 
@@ -32,7 +35,7 @@ interface Status {
 /** Each build sleeps this long, so busy time must come from seeing builds run, not only from their logs. */
 const BUILD_SECONDS = 4;
 
-farmTest(
+realTailnetTest(
   "after a distributed build, status and the post step's summary show each builder's derivations and busy time",
   async () => {
     await using farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });

@@ -1,7 +1,8 @@
 /**
  * `deno task demo`: a whole farm on this machine (a coordinator, an x86_64-linux builder and one
  * posing as aarch64-linux), real dnb in each host, and a distributed nix-build that shows which
- * host built which derivation. Needs root on Linux; installs missing Debian packages itself.
+ * host built which derivation. Needs root on Linux; installs missing Debian packages itself, and
+ * builds tailscale and headscale with Go into a cache the first time (a few minutes).
  */
 import { createFarm, type Farm } from "../e2e/harness/farm.ts";
 import { exitWithin, log, runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
@@ -87,6 +88,11 @@ async function demo(): Promise<void> {
   const farm = await createFarm({
     hosts: [{ name: "coord" }, { name: "b1" }, { name: "b2", system: "aarch64-linux" }],
   });
+  console.log(
+    farm.kind === "real"
+      ? "demo: the tailnet is real: Headscale on the farm's switch, tailscaled in every host, Tailscale SSH"
+      : "demo: the tailnet is the Tailscale double (no Go here to build tailscale and headscale)",
+  );
   try {
     await distributedBuild(farm);
   } finally {

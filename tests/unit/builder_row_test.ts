@@ -102,7 +102,7 @@ Deno.test("every view renders the same row: ready line, summary table, outputs, 
   assert.equal(
     statusLine(row),
     "nix-builder-1            ready  100.64.0.11      x86_64-linux 4 cores, 12 jobs, features kvm,nixos-test, " +
-      "last heartbeat 2026-11-25T05:03:00.000Z",
+      "link unknown, last heartbeat 2026-11-25T05:03:00.000Z",
   );
   const facts = { name: "nix-builder-1", address: "100.64.0.11", systems: ["x86_64-linux"], cores: 4, maxJobs: 12 };
   const features = ["kvm", "nixos-test"];
@@ -110,6 +110,7 @@ Deno.test("every view renders the same row: ready line, summary table, outputs, 
   assert.deepEqual(statusBuilder(row), {
     ...facts,
     features,
+    link: "unknown",
     claimedAt: row.claimedAt,
     lastHeartbeat: row.lastHeartbeat,
     state: "ready",
@@ -136,6 +137,7 @@ Deno.test("every view renders the same row: ready line, summary table, outputs, 
     "cores",
     "maxJobs",
     "features",
+    "link",
     "claimedAt",
     "lastHeartbeat",
     "state",
@@ -182,6 +184,7 @@ Deno.test("dnb status: the farm's line, a line per builder and the utilization, 
     cluster,
     stoppedAt: "2026-11-25T06:00:00.000Z",
     watchdog: { pid: 4242, running: true },
+    links: new Map([["nix-builder-1", "relayed (DERP headscale)"]]),
   };
   assert.equal(
     statusText(status),
@@ -189,9 +192,9 @@ Deno.test("dnb status: the farm's line, a line per builder and the utilization, 
       "coordinator coord, ready at 2026-11-25T05:00:00.000Z, lease 120s, watchdog running (pid 4242), " +
       "stopped at 2026-11-25T06:00:00.000Z",
       "nix-builder-1            ready  100.64.0.11      x86_64-linux 4 cores, 8 jobs, features kvm,nixos-test, " +
-      "last heartbeat 2026-11-25T05:03:00.000Z",
+      "link relayed (DERP headscale), last heartbeat 2026-11-25T05:03:00.000Z",
       "mac                      lost   100.64.0.12      aarch64-darwin,x86_64-darwin 3 cores, 6 jobs, features -, " +
-      "last heartbeat 2026-11-25T05:03:00.000Z",
+      "link unknown, last heartbeat 2026-11-25T05:03:00.000Z",
       "",
       "utilization, as each builder saw it:",
       "builder        derivations   busy  claimed  utilization",
@@ -203,9 +206,19 @@ Deno.test("dnb status: the farm's line, a line per builder and the utilization, 
   );
   const report = statusReport(status);
   assert.deepEqual(report.builders.map((builder) => builder.maxJobs), [8, 6]);
-  assert.deepEqual(report.builders, cluster.builders.map((member) => statusBuilder(farmRow(member, 2))));
+  assert.deepEqual(report.builders.map((builder) => builder.link), ["relayed (DERP headscale)", "unknown"]);
   assert.deepEqual(
-    statusReport({ stateDir: "/none", cluster: undefined, stoppedAt: null, watchdog: { pid: null, running: false } }),
+    report.builders,
+    cluster.builders.map((member) => statusBuilder(farmRow(member, 2, status.links.get(member.alias)))),
+  );
+  assert.deepEqual(
+    statusReport({
+      stateDir: "/none",
+      cluster: undefined,
+      stoppedAt: null,
+      watchdog: { pid: null, running: false },
+      links: new Map(),
+    }),
     {
       version: 1,
       stateDir: "/none",

@@ -60,7 +60,7 @@ Deno.test("by name: two tagged nodes answering to one name are refused, naming b
   assert.equal(
     found.refused.get("b1"),
     "2 nodes tagged tag:nix-builder answer to b1 (b1.tail.ts.net (100.64.0.2), b1-1.tail.ts.net (100.64.0.3)); " +
-      "refusing to guess which is the builder",
+      "dnb will not guess which is the builder",
   );
 });
 

@@ -67,7 +67,13 @@ Deno.test("dnb status prints a builder's name with its escape sequences shown, n
     readyAt: "2026-11-25T05:00:00.000Z",
     builders: [member],
   };
-  const text = statusText({ stateDir: "/state", cluster, stoppedAt: null, watchdog: { pid: null, running: false } });
+  const text = statusText({
+    stateDir: "/state",
+    cluster,
+    stoppedAt: null,
+    watchdog: { pid: null, running: false },
+    links: new Map(),
+  });
   assert.ok(!text.includes("\x1b") && !text.includes("\u202e"));
   assert.match(text, /^b1\\x1b\[2J\\x1b\[H\\u202e +ready/m);
 });

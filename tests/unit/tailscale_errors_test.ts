@@ -25,6 +25,16 @@ Deno.test("each known `tailscale up` failure maps to what to fix, and only unkno
       /new reusable, ephemeral key/,
       false,
     ],
+    // Headscale's refusals of a pre-auth key, as the real tailscale 1.94.2 prints them.
+    ...["authkey expired", "authkey already used", "invalid authkey", "invalid pre auth key"].map((
+      reason,
+    ): [string, string, RegExp, RegExp, boolean] => [
+      `Headscale: ${reason}`,
+      `backend error: ${reason}`,
+      /auth key was refused/,
+      /headscale preauthkeys create/,
+      false,
+    ]),
     [
       "OAuth without tags",
       "oauth authkeys require --advertise-tags",

@@ -1,35 +1,38 @@
 /** Running the real dnb (`deno run main.ts`) inside farm hosts. */
 import type { CommandResult } from "../../../lib/core/exec.ts";
 import { fromFileUrl } from "../../support/paths.ts";
-import { type Farm, FARM_AUTH_KEY, type Spawned } from "./farm.ts";
+import type { Farm, Spawned } from "./farm.ts";
 
 const REPO = fromFileUrl(new URL("../../../", import.meta.url));
-/** Each host's own client key: builders are reached over plain OpenSSH (the double plays no Tailscale SSH). */
-export const HOST_SSH_KEY = "/root/.ssh/id_ed25519";
 
 export function dnbArgv(args: readonly string[]): string[] {
   return [Deno.execPath(), "run", "-A", "--frozen", "--config", `${REPO}deno.json`, `${REPO}main.ts`, ...args];
 }
 
+/** A builder in `host`, with the farm's builder key and control server unless told otherwise. */
 export function startBuilder(
   farm: Farm,
   host: string,
   args: readonly string[] = [],
-  env: Readonly<Record<string, string>> = { TS_AUTHKEY: FARM_AUTH_KEY },
+  env: Readonly<Record<string, string>> = { TS_AUTHKEY: farm.authKey("builder") },
 ): Spawned {
-  return farm.spawn(host, dnbArgv(["--role", "builder", "--hostname", host, ...args]), {
+  return farm.spawn(host, dnbArgv(["--role", "builder", "--hostname", host, ...farm.dnbArgs("builder"), ...args]), {
     env,
     log: `${farm.host(host).dir}/logs/dnb-builder.log`,
   });
+}
+
+function coordinatorArgv(farm: Farm, host: string, args: readonly string[]): string[] {
+  return dnbArgv(["--role", "coordinator", "--hostname", host, ...farm.dnbArgs("coordinator"), ...args]);
 }
 
 export function runCoordinator(
   farm: Farm,
   host: string,
   args: readonly string[],
-  env: Readonly<Record<string, string>> = { TS_AUTHKEY: FARM_AUTH_KEY },
+  env: Readonly<Record<string, string>> = { TS_AUTHKEY: farm.authKey("coordinator") },
 ): Promise<CommandResult> {
-  return farm.run(host, dnbArgv(["--role", "coordinator", "--hostname", host, "--ssh-key", HOST_SSH_KEY, ...args]), {
+  return farm.run(host, coordinatorArgv(farm, host, args), {
     env,
     timeoutMs: 180_000,
   });
@@ -82,8 +85,8 @@ export function runDnb(farm: Farm, host: string, args: readonly string[]): Promi
 
 /** A coordinator as a process of its own, for tests that signal it. */
 export function startCoordinator(farm: Farm, host: string, args: readonly string[]): Spawned {
-  return farm.spawn(host, dnbArgv(["--role", "coordinator", "--hostname", host, "--ssh-key", HOST_SSH_KEY, ...args]), {
-    env: { TS_AUTHKEY: FARM_AUTH_KEY },
+  return farm.spawn(host, coordinatorArgv(farm, host, args), {
+    env: { TS_AUTHKEY: farm.authKey("coordinator") },
     log: `${farm.host(host).dir}/logs/dnb-coordinator.log`,
   });
 }

@@ -1,7 +1,10 @@
 /**
- * Farm tests need root, network namespaces, OpenSSH and Nix. Off CI a missing prerequisite skips
- * them with the reason; under CI (CI=true) it fails them, so a broken set-up never passes silently.
+ * Farm tests need root, network namespaces, OpenSSH and Nix; tests of the real tailnet also need
+ * tailscale and headscale, built with Go. Off CI a missing prerequisite skips them with the reason;
+ * under CI (CI=true) it fails them, so a broken set-up never passes silently.
  */
+import { cachedBinaries, goAvailable } from "./tailnet_binaries.ts";
+
 const PROGRAMS = [
   "ip",
   "unshare",
@@ -17,6 +20,7 @@ const PROGRAMS = [
   "setpriv",
   "losetup",
   "mkfs.ext4",
+  "openssl",
 ];
 const SBIN = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
 
@@ -32,7 +36,15 @@ function onPath(program: string): boolean {
 }
 
 /** The Debian packages that provide the programs above. */
-export const FARM_PACKAGES = ["nix-bin", "openssh-server", "openssh-client", "iproute2", "util-linux", "e2fsprogs"];
+export const FARM_PACKAGES = [
+  "nix-bin",
+  "openssh-server",
+  "openssh-client",
+  "iproute2",
+  "util-linux",
+  "e2fsprogs",
+  "openssl",
+];
 
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
@@ -56,16 +68,32 @@ if (MISSING.length > 0 && !UNDER_CI) {
   );
 }
 
-/** A farm test: runs when the machine can host a farm; under CI a missing prerequisite is a failure. */
-export function farmTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+/** What the real tailnet lacks here: nothing when its binaries are built or Go can build them. */
+export const MISSING_FOR_REAL_TAILNET = [...MISSING, ...(cachedBinaries() || goAvailable() ? [] : ["Go"])];
+
+if (MISSING_FOR_REAL_TAILNET.length > MISSING.length && !UNDER_CI) {
+  console.warn("real-tailnet tests skipped: no Go to build tailscale and headscale; other farms use the double");
+}
+
+function farmTestWith(missing: readonly string[], name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
   Deno.test({
     name,
-    ignore: MISSING.length > 0 && !UNDER_CI,
+    ignore: missing.length > 0 && !UNDER_CI,
     // Farms start long-lived processes (sshd, daemons) that outlive single steps by design.
     sanitizeOps: false,
     sanitizeResources: false,
-    fn: MISSING.length > 0
-      ? () => Promise.reject(new Error(`farm prerequisites missing under CI: ${MISSING.join(", ")}`))
+    fn: missing.length > 0
+      ? () => Promise.reject(new Error(`farm prerequisites missing under CI: ${missing.join(", ")}`))
       : fn,
   });
+}
+
+/** A farm test: runs when the machine can host a farm, on whichever tailnet the farm gets. */
+export function farmTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  farmTestWith(MISSING, name, fn);
+}
+
+/** A test of the real tailnet (Headscale, tailscaled, Tailscale SSH): its farms must get it. */
+export function realTailnetTest(name: string, fn: (t: Deno.TestContext) => Promise<void>): void {
+  farmTestWith(MISSING_FOR_REAL_TAILNET, name, fn);
 }
