@@ -23,6 +23,7 @@ import { builderRow } from "../report/builder_row.ts";
 import { readyLine } from "../report/ready_line.ts";
 import { describeLink, relayWarning } from "../tailnet/link_quality.ts";
 import { joinTailnet, NoCredentialsError, type TailnetSession, tailnetStatus } from "../tailnet/session.ts";
+import { TailnetChanges } from "../tailnet/changes.ts";
 
 /** Notes a SIGINT or SIGTERM; the set-up checks between its steps and stops there. */
 class Interruption {
@@ -59,13 +60,15 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     // Builders' daemon protocols are compared with this machine's Nix.
     const coordinatorNix = await localNixVersion(ctx);
     const started = ctx.now();
+    const changes = TailnetChanges.start(ctx, session.bin, session.socket);
     const round = await inGroup(ctx, "Find and claim builders", () =>
       claimRound(config, ctx, {
         status: () => tailnetStatus(ctx, session.bin, session.socket),
+        changes,
         started,
         interrupted: () => interruption.happened,
         coordinatorNix,
-      }));
+      })).finally(() => changes.stop());
     claimed = round.claimed;
     interruption.checkpoint();
     requireEnoughBuilders(config, ctx, round);

@@ -1,6 +1,9 @@
 import { DnbError } from "./errors.ts";
 import type { Redactor } from "./redact.ts";
 import { childEnvironment, isSecretName } from "./child_env.ts";
+import { killProcessGroup, type Watched, watchLines, type WatchSpec } from "./watch.ts";
+
+export type { Watched, WatchSpec };
 
 /** One external command: an argv array (never a shell string), its input and a hard deadline. */
 export interface CommandSpec {
@@ -38,6 +41,8 @@ export interface Runner {
   run(spec: CommandSpec): Promise<CommandResult>;
   /** Starts a detached process and returns its pid. */
   start(spec: StartSpec): number;
+  /** Starts a process whose stdout is read line by line as it comes; the caller stops it. */
+  watch(spec: WatchSpec): Watched;
 }
 
 /** Exit code a shell gives a command it cannot find; the runner reports a missing program the same way. */
@@ -166,6 +171,10 @@ export class DenoRunner implements Runner {
     return startDetached({ ...spec, env: this.#env(spec.env) });
   }
 
+  watch(spec: WatchSpec): Watched {
+    return watchLines(spec, this.#env());
+  }
+
   async run(spec: CommandSpec): Promise<CommandResult> {
     const [program, ...args] = spec.argv;
     if (program === undefined) throw new DnbError("internal: empty argv");
@@ -232,13 +241,4 @@ export function startDetached(spec: StartSpec): number {
   // dnb may exit while the daemon runs on (the coordinator's tailscaled serves the user's builds).
   child.unref();
   return child.pid;
-}
-
-function killProcessGroup(pid: number): void {
-  try {
-    // A detached child leads its own process group; a negative pid signals the whole group.
-    Deno.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }

@@ -68,6 +68,7 @@ async function pingStore(
   const bounded: Runner = {
     run: (spec) => ctx.runner.run({ ...spec, maxOutputBytes: REMOTE_OUTPUT_BYTES }),
     start: (spec) => ctx.runner.start(spec),
+    watch: (spec) => ctx.runner.watch(spec),
   };
   const result = await queryStore(bounded, {
     storeUri: storeUri({ sshUser: settings.sshUser, alias: member.alias, nixDaemon: member.info.nixDaemon }),

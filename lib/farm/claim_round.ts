@@ -8,6 +8,7 @@ import { say, warn } from "../core/log.ts";
 import { discover, missingNames, NOTHING_FOUND, type Wanted } from "../tailnet/discovery.ts";
 import type { TailnetStatus } from "../tailnet/status.ts";
 import { Claimer, type ClaimVoice, RETRY_MS } from "./claimer.ts";
+import type { TailnetChanges } from "../tailnet/changes.ts";
 import type { Member } from "./cluster.ts";
 
 const POLL_MS = 1000;
@@ -29,6 +30,8 @@ export interface ClaimRound {
 export interface ClaimRoundInputs {
   /** The tailnet as it is now; undefined when tailscaled does not answer. */
   readonly status: () => Promise<TailnetStatus | undefined>;
+  /** Wakes the round as the tailnet changes; without it, the round asks the tailnet every POLL_MS. */
+  readonly changes?: Pick<TailnetChanges, "next">;
   readonly started: number;
   readonly interrupted: () => boolean;
   readonly coordinatorNix: string | undefined;
@@ -86,7 +89,9 @@ export async function claimRound(config: Config, ctx: Context, inputs: ClaimRoun
           `(${waited}s of ${config.waitTimeoutSeconds}s)`,
       );
     }
-    await claimer.nextSettled(seen ? RETRY_MS : POLL_MS);
+    // Until every builder has shown up, a change on the tailnet is the next moment worth a look.
+    if (inputs.changes && !seen) await inputs.changes.next(ctx, POLL_MS, ...claimer.settling());
+    else await claimer.nextSettled(seen ? RETRY_MS : POLL_MS);
   }
   // A name still answered by more than one node when the wait ends is refused for that.
   const refused = new Map([...claimer.refused, ...claimer.ambiguous]);

@@ -149,6 +149,11 @@ export class Claimer {
     }
   }
 
+  /** The claims in flight, to wait on beside something else. */
+  settling(): Promise<void>[] {
+    return [...this.#inFlight.values()];
+  }
+
   /** Resolves when a claim in flight settles, or after `ms` when none does sooner. */
   async nextSettled(ms: number): Promise<void> {
     await Promise.race([this.#ctx.sleep(ms), ...this.#inFlight.values()]);

@@ -1,4 +1,12 @@
-import { type CommandResult, type CommandSpec, displayArgv, type Runner, type StartSpec } from "../../lib/core/exec.ts";
+import {
+  type CommandResult,
+  type CommandSpec,
+  displayArgv,
+  type Runner,
+  type StartSpec,
+  type Watched,
+  type WatchSpec,
+} from "../../lib/core/exec.ts";
 
 export interface ScriptedResult {
   /** Matches a command by its argv. An entry with nothing but `when` is a command that succeeds silently. */
@@ -46,6 +54,9 @@ Deno.test.afterEach(() => {
 export class FakeRunner implements Runner {
   readonly calls: CommandSpec[] = [];
   readonly started: StartSpec[] = [];
+  /** Watches started: a test feeds a watch lines through its spec's onLine, and ends it with `endWatch`. */
+  readonly watched: WatchSpec[] = [];
+  readonly #endings: (() => void)[] = [];
   /** Commands that matched no entry of the script. */
   readonly unscripted: (readonly string[])[] = [];
   readonly #script: readonly ScriptedResult[];
@@ -57,6 +68,20 @@ export class FakeRunner implements Runner {
   start(spec: StartSpec): number {
     this.started.push(spec);
     return 4242 + this.started.length;
+  }
+
+  /** A watch runs until the test ends it (endWatch) or the code under test stops it. */
+  watch(spec: WatchSpec): Watched {
+    this.watched.push(spec);
+    let end = () => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    this.#endings.push(end);
+    return { ended, stop: end };
+  }
+
+  /** Ends the index-th watch as if its process exited. */
+  endWatch(index: number): void {
+    this.#endings[index]?.();
   }
 
   run(spec: CommandSpec): Promise<CommandResult> {
