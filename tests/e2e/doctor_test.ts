@@ -56,7 +56,7 @@ farmTest(
     assert.match(lineOf(out, "disk"), /^(ok {3}|warn )disk: +\d+\.\d GiB free on \/nix/);
     assert.match(
       lineOf(out, "tailscale"),
-      /^fail tailscale: +not logged in: no tailscaled answers \(failed to connect to local tailscaled[^)]*\), and no auth key is set; fix: set TS_AUTHKEY/,
+      /^fail tailscale: +not logged in: no tailscaled answers \(failed to connect to local tailscaled; it doesn't appear to be running \(sudo systemctl start tailscaled \?\)\), and no auth key is set; fix: set TS_AUTHKEY/,
     );
     assert.match(
       lineOf(out, "tailnet-acl"),

@@ -44,7 +44,7 @@ farmTest("an untagged node named like a wanted builder is not claimed, and the c
   assert.equal(coordinator.code, 1, coordinator.stderr);
   assert.match(
     coordinator.stderr,
-    /not claiming b1\.tail1a2b3c\.ts\.net \(100\.64\.0\.11\): it is named like a wanted builder but does not carry tag:nix-builder/,
+    /not claiming b1\.tail1a2b3c\.ts\.net \(10\.77\.0\.11\): it is named like a wanted builder but does not carry tag:nix-builder/,
   );
   assert.match(coordinator.stderr.trim().split("\n").pop()!, /^dnb: builders missing after 10s: b1 /);
   assert.equal(exists(`${farm.host("lap").dir}/tmp/dnb/claim`), false, "the impostor was claimed");
@@ -149,7 +149,7 @@ farmTest(
     await eventually(
       () => `b1 ignores the untagged claim; its log:\n${log(builder)}`,
       () =>
-        /ignoring a claim: nix-coordinator-111-1 \(100\.64\.0\.12\) does not carry tag:nix-coordinator/.test(
+        /ignoring a claim: nix-coordinator-111-1 \(10\.77\.0\.12\) does not carry tag:nix-coordinator/.test(
           log(builder),
         ),
       10_000,
@@ -165,7 +165,7 @@ farmTest(
     await eventually(
       () => `b1 ignores the other run's claim; its log:\n${log(builder)}`,
       () =>
-        /ignoring a claim: nix-coordinator-222-1 \(100\.64\.0\.13\) is not this run's coordinator nix-coordinator-111-1/
+        /ignoring a claim: nix-coordinator-222-1 \(10\.77\.0\.13\) is not this run's coordinator nix-coordinator-111-1/
           .test(log(builder)),
       10_000,
     );
@@ -177,10 +177,10 @@ farmTest(
     assert.equal(own.code, 0, own.stderr);
     await eventually(
       () => `b1 takes its own coordinator's claim; its log:\n${log(builder)}`,
-      () => /claimed by nix-coordinator-111-1 \(100\.64\.0\.10\)/.test(log(builder)),
+      () => /claimed by nix-coordinator-111-1 \(10\.77\.0\.10\)/.test(log(builder)),
       10_000,
     );
-    assert.match(Deno.readTextFileSync(claimFile), /\nclient 100\.64\.0\.10\n$/);
+    assert.match(Deno.readTextFileSync(claimFile), /\nclient 10\.77\.0\.10\n$/);
     const stop = await runDnb(farm, "coord", ["stop"]);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal((await builder.status).code, 0, log(builder));

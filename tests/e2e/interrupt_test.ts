@@ -99,7 +99,8 @@ farmTest("a farm killed with SIGKILL while its hosts are being made leaves nothi
 farmTest("the demo passes from a checkout under /tmp, which each host's own /tmp would hide", async () => {
   const checkout = Deno.makeTempDirSync({ dir: "/tmp", prefix: "dnb-checkout-" });
   try {
-    for (const entry of ["main.ts", "deno.json", "deno.lock", "lib", "tests"]) {
+    // README.md too: the farm serves the Headscale policy the README gives.
+    for (const entry of ["main.ts", "deno.json", "deno.lock", "README.md", "lib", "tests"]) {
       const copy = await new Deno.Command("cp", { args: ["-a", `${REPO}/${entry}`, checkout] }).output();
       assert.ok(copy.success, decoder.decode(copy.stderr));
     }

@@ -66,7 +66,7 @@ function startSampler(dir: string, patterns: readonly string[]): Sampler {
 }
 
 farmTest("no auth key or OAuth secret where other users, logs, state, summaries or outputs show it", async () => {
-  const farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS });
+  const farm = await createFarm({ hosts: TWO_SYSTEM_HOSTS, tailnet: "double" });
   const samplerDir = Deno.makeTempDirSync({ prefix: "dnb-secrets-" });
   const canary = crypto.randomUUID();
   // Controls that show the sampler sees what it should: a root process's argv, a nobody process's

@@ -342,7 +342,7 @@ Deno.test("logout removes the node, a stopped daemon takes it offline, tests can
     assert.deepEqual(listNodes(`${dir}/tailnet`), []);
     assert.equal(
       (await tailscale(a, "status", "--json")).stderr.trim(),
-      "failed to connect to local tailscaled; it doesn't appear to be running",
+      "failed to connect to local tailscaled; it doesn't appear to be running (sudo systemctl start tailscaled ?)",
     );
   });
 });

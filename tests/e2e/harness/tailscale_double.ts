@@ -162,7 +162,11 @@ async function connectOrFail(socket: string): Promise<DaemonState> {
     connection.close();
     return readDaemonState(socket);
   } catch {
-    throw new Exit(1, "failed to connect to local tailscaled; it doesn't appear to be running");
+    // The real 1.94.2 on Linux, word for word (its systemctl hint included).
+    throw new Exit(
+      1,
+      "failed to connect to local tailscaled; it doesn't appear to be running (sudo systemctl start tailscaled ?)",
+    );
   }
 }
 
