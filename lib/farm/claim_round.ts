@@ -12,6 +12,8 @@ import type { TailnetChanges } from "../tailnet/changes.ts";
 import type { Member } from "./cluster.ts";
 
 const POLL_MS = 1000;
+/** While a builder that just joined waits for its route. */
+const ROUTE_POLL_MS = 200;
 const PROGRESS_EVERY_MS = 5000;
 
 export function wantedBuilders(config: Pick<Config, "builders" | "discoverPrefix" | "builderTag" | "expect">): Wanted {
@@ -89,9 +91,11 @@ export async function claimRound(config: Config, ctx: Context, inputs: ClaimRoun
           `(${waited}s of ${config.waitTimeoutSeconds}s)`,
       );
     }
-    // Until every builder has shown up, a change on the tailnet is the next moment worth a look.
-    if (inputs.changes && !seen) await inputs.changes.next(ctx, POLL_MS, ...claimer.settling());
-    else await claimer.nextSettled(seen ? RETRY_MS : POLL_MS);
+    // Until every builder has shown up, a change on the tailnet is the next moment worth a look. A node's
+    // home relay arrives as a netmap patch, which tailscaled does not announce: poll for it meanwhile.
+    const pollMs = claimer.awaitingRoute ? ROUTE_POLL_MS : POLL_MS;
+    if (inputs.changes && !seen) await inputs.changes.next(ctx, pollMs, ...claimer.settling());
+    else await claimer.nextSettled(seen ? RETRY_MS : pollMs);
   }
   // A name still answered by more than one node when the wait ends is refused for that.
   const refused = new Map([...claimer.refused, ...claimer.ambiguous]);

@@ -14,6 +14,11 @@ import { type SshEntry, writeSshState } from "./configure.ts";
 
 /** A builder seen but not yet answering (sshd starting, info.json not written) is tried again this soon. */
 export const RETRY_MS = 500;
+/**
+ * How long a node with no known route (no home relay, no direct address: it joined a moment ago) is
+ * left alone before it is claimed anyway (a tailnet may have no relays at all).
+ */
+export const ROUTE_GRACE_MS = 5000;
 
 /** What each caller says about the claims: the coordinator and the watchdog word them differently. */
 export interface ClaimVoice {
@@ -56,6 +61,9 @@ export class Claimer {
   readonly #failures = new Map<string, number>();
   readonly #lastReason = new Map<string, string>();
   readonly #noted = new Set<string>();
+  /** When each candidate was first offered, for ROUTE_GRACE_MS. */
+  readonly #firstOffered = new Map<string, number>();
+  #awaitingRoute = false;
   /** Candidates seen with host keys, by alias. */
   readonly #known = new Map<string, { readonly candidate: Candidate; readonly hostKeys: readonly string[] }>();
   readonly #sshEntries = new Map<string, SshEntry>();
@@ -131,13 +139,34 @@ export class Claimer {
     this.#closed = true;
   }
 
+  /** Whether a candidate was held back at the last offer for want of a route: worth a look again soon. */
+  get awaitingRoute(): boolean {
+    return this.#awaitingRoute;
+  }
+
+  /**
+   * A claim sent before a node that just joined has a route is lost in a WireGuard handshake that is
+   * retried only after 5 s: such a node waits for its route, ROUTE_GRACE_MS at most.
+   */
+  #routeKnownOrLate(candidate: Candidate): boolean {
+    if (candidate.node.routable) return true;
+    const now = this.#ctx.now();
+    const first = this.#firstOffered.get(candidate.alias) ?? now;
+    this.#firstOffered.set(candidate.alias, first);
+    const late = now - first >= ROUTE_GRACE_MS;
+    if (!late) this.#awaitingRoute = true;
+    return late;
+  }
+
   /** Starts a claim for each candidate that is due, while there is room; returns without waiting for any. */
   offer(candidates: readonly Candidate[]): void {
+    this.#awaitingRoute = false;
     for (const candidate of candidates) {
       if (this.#closed) return;
       const alias = candidate.alias;
       if (this.#admitted.has(alias) || this.#refused.has(alias) || this.#inFlight.has(alias)) continue;
       if ((this.#retryAfter.get(alias) ?? 0) > this.#ctx.now()) continue;
+      if (!this.#routeKnownOrLate(candidate)) continue;
       if (this.#inFlight.size >= this.#settings.probeConcurrency) return;
       if (this.#inFlight.size + this.#fresh.length >= (this.#options.room?.() ?? Infinity)) return;
       if (candidate.note && !this.#noted.has(alias)) {

@@ -22,6 +22,12 @@ export interface TailnetNode {
   readonly path: "direct" | "relay" | "unknown";
   /** What relays the traffic when path is relay: `DERP iad` or `peer relay <node>`. */
   readonly relayVia?: string;
+  /**
+   * A home relay or a direct address of the node is known, so packets can reach it. A node that has
+   * just joined has neither for a second or two (until its netcheck reports its home DERP); a
+   * WireGuard handshake sent to it then is lost, and WireGuard retries only after 5 s.
+   */
+  readonly routable: boolean;
 }
 
 export interface TailnetStatus {
@@ -94,6 +100,7 @@ function toNode(raw: RawNode): TailnetNode {
     sshHostKeys: keys,
     path: raw.CurAddr ? "direct" : raw.Active && (relay || peerRelay) ? "relay" : "unknown",
     relayVia: peerRelay ? `peer relay ${peerRelay}` : relay ? `DERP ${relay}` : undefined,
+    routable: Boolean(raw.CurAddr || relay || peerRelay),
   };
 }
 

@@ -6,19 +6,7 @@
 import { createFarm } from "../e2e/harness/farm.ts";
 import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
 import { BENCH_TAILNET, saveResults } from "./results.ts";
-
-function derivations(count: number, sleepSeconds: number): string {
-  return [
-    "builtins.genList (n: derivation {",
-    '  name = "work-${toString n}";',
-    '  system = "x86_64-linux";',
-    `  nonce = "${crypto.randomUUID()}";`,
-    '  builder = "/bin/sh";',
-    `  args = [ "-c" "${sleepSeconds > 0 ? `/bin/sleep ${sleepSeconds}; ` : ""}/bin/echo \${toString n} > $out" ];`,
-    `}) ${count}`,
-    "",
-  ].join("\n");
-}
+import { derivations } from "./workloads.ts";
 
 async function wall(builders: number, count: number, sleepSeconds: number): Promise<number> {
   const names = Array.from({ length: builders }, (_, index) => `b${index + 1}`);

@@ -31,6 +31,7 @@ const candidate: Candidate = {
     os: "linux",
     sshHostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderKey"],
     path: "direct",
+    routable: true,
   },
 };
 

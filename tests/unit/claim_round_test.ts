@@ -8,7 +8,7 @@ import { flowConfig, flowContext, START, when } from "../support/flow.ts";
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderHostKeyForTests00000000000000000";
 
 /** A tailnet status with these peers (name, DNS label, address, tags), each with a host key. */
-function tailnet(...peers: { host: string; label?: string; ip: string; tags: string[] }[]) {
+function tailnet(...peers: { host: string; label?: string; ip: string; tags: string[]; relay?: string }[]) {
   return parseStatus(JSON.stringify({
     BackendState: "Running",
     Peer: Object.fromEntries(peers.map((peer, index) => [`nodekey:${index}`, {
@@ -19,6 +19,7 @@ function tailnet(...peers: { host: string; label?: string; ip: string; tags: str
       TailscaleIPs: [peer.ip],
       Tags: peer.tags,
       Online: true,
+      Relay: peer.relay ?? "headscale",
       sshHostKeys: [KEY],
     }])),
   }));
@@ -90,6 +91,35 @@ Deno.test("by name: once the stale one of two nodes answering to a name leaves, 
   assert.deepEqual(claimed.map((member) => [member.alias, member.address]), [["b1", "100.64.0.12"]]);
   assert.deepEqual(refused, new Map());
   assert.equal(ctx.stderr.join("\n").match(/b1 is not ready yet: 2 nodes/g)?.length, 1, "said once");
+});
+
+Deno.test("a builder that just joined is claimed once its route is known, not before", async () => {
+  const joined = { host: "b1", ip: "100.64.0.11", tags: BUILDER, relay: "" };
+  let looks = 0;
+  const claimsAtLook: number[] = [];
+  // The round takes its first look before round() returns its context.
+  let context: ReturnType<typeof flowContext> | undefined;
+  const { ctx, result } = round({ "--builders": "b1" }, () => {
+    claimsAtLook.push(context ? claimsOf(context).length : 0);
+    return ++looks <= 3 ? tailnet(joined) : tailnet({ ...joined, relay: "headscale" });
+  });
+  context = ctx;
+  assert.deepEqual((await result).claimed.map((member) => member.alias), ["b1"]);
+  // No claim went out while b1 had no home relay: it would be lost in a WireGuard retry.
+  assert.deepEqual(claimsAtLook.slice(0, 4), [0, 0, 0, 0]);
+  // Meanwhile the tailnet is looked at often, since tailscaled announces no route change.
+  assert.ok(ctx.sleeps.slice(0, 3).every((ms) => ms <= 200), `waits ${ctx.sleeps.slice(0, 3)}`);
+});
+
+Deno.test("a builder whose route never shows (a tailnet without relays) is claimed after the grace", async () => {
+  const { ctx, result } = round(
+    { "--builders": "b1" },
+    tailnet({ host: "b1", ip: "100.64.0.11", tags: BUILDER, relay: "" }),
+  );
+  const { claimed } = await result;
+  assert.deepEqual(claimed.map((member) => member.alias), ["b1"]);
+  assert.ok(claimed[0]!.readySeconds >= 5, `claimed after ${claimed[0]!.readySeconds}s`);
+  assert.equal(claimsOf(ctx).length, 1);
 });
 
 Deno.test("by prefix: never more than --expect builders are claimed, however many match", async () => {

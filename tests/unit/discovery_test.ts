@@ -13,6 +13,7 @@ const node = (hostName: string, extra: Partial<TailnetNode> = {}): TailnetNode =
   os: "linux",
   sshHostKeys: [],
   path: "unknown",
+  routable: true,
   ...extra,
 });
 const status = (...peers: TailnetNode[]): TailnetStatus => ({ backendState: "Running", peers, ignored: [] });
