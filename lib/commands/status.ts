@@ -6,12 +6,12 @@ import { watchdogPid, watchdogRunning } from "../farm/lifecycle.ts";
 import { type FarmStatus, statusReport, statusText } from "../report/status.ts";
 import { readStopped } from "./stop.ts";
 import type { Cluster } from "../farm/cluster.ts";
-import { dnbSession, tailnetStatus } from "../tailnet/session.ts";
+import { dnbSession, type TailnetSession, tailnetStatus } from "../tailnet/session.ts";
 import { describeLink } from "../tailnet/link_quality.ts";
 
 /** How this node reaches each builder now (direct, relayed, unknown), asked of the tailscale dnb joined with. */
 async function builderLinks(ctx: Context, stateDir: string, cluster: Cluster): Promise<Map<string, string>> {
-  let session;
+  let session: TailnetSession | undefined;
   try {
     session = dnbSession(ctx, stateDir);
   } catch {

@@ -3,9 +3,27 @@ import { basename, isAbsolute, join } from "node:path";
 export const NIX_CONF_DIR = "/etc/nix";
 export const MACHINES_FILE = "/etc/nix/machines";
 
-/** The settings dnb puts in nix.conf: Nix reads builders from the machines file, builders fetch from caches. */
+/**
+ * How often, in seconds, Nix tries again a derivation its build hook postponed because every
+ * builder slot was busy. Nix's default, 5, leaves a slot idle for up to 5 s after each remote build:
+ * with --max-jobs 0 every derivation waits so (tests/bench/latency.ts).
+ */
+export const BUILD_POLL_INTERVAL_SECONDS = 1;
+
+/** The settings dnb's block sets, in its order; the user's extra lines follow them and win. */
+export const DNB_NIX_SETTINGS = ["builders", "builders-use-substitutes", "build-poll-interval"] as const;
+
+/**
+ * The settings dnb puts in nix.conf: Nix reads builders from the machines file, builders fetch from
+ * caches, and a postponed derivation is tried again within a second of a slot coming free.
+ */
 export function nixConfBlockBody(extraNixConfig: readonly string[], machinesFile = MACHINES_FILE): string[] {
-  return [`builders = @${machinesFile}`, "builders-use-substitutes = true", ...extraNixConfig];
+  return [
+    `builders = @${machinesFile}`,
+    "builders-use-substitutes = true",
+    `build-poll-interval = ${BUILD_POLL_INTERVAL_SECONDS}`,
+    ...extraNixConfig,
+  ];
 }
 
 const INCLUDE_LINE = /^\s*(!?)include\s+(\S+)\s*$/;

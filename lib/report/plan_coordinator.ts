@@ -2,7 +2,13 @@
 import type { Config } from "../config/config.ts";
 import type { MachineFacts } from "../core/facts.ts";
 import { upsertBlock } from "../core/managed_block.ts";
-import { MACHINES_FILE, nixConfBlockBody, nixConfTarget, settingsSetOutsideBlock } from "../nix/conf.ts";
+import {
+  DNB_NIX_SETTINGS,
+  MACHINES_FILE,
+  nixConfBlockBody,
+  nixConfTarget,
+  settingsSetOutsideBlock,
+} from "../nix/conf.ts";
 import { daemonRestartArgv, storeInfoArgv } from "../nix/daemon.ts";
 import { MACHINES_HEADER, machinesLineTemplate } from "../nix/machines_file.ts";
 import { claimArgv } from "../protocol/scripts.ts";
@@ -83,7 +89,7 @@ function claimStep(config: Config, aliases: readonly string[], ssh: SshPlan): Pl
 function configureNixStep(config: Config, facts: MachineFacts, aliases: readonly string[], ssh: SshPlan): PlanStep {
   const nixConfPath = nixConfTarget(facts.nixConf);
   const nixConfText = (nixConfPath.endsWith("nix.custom.conf") ? facts.nixCustomConf : facts.nixConf) ?? "";
-  const overridden = settingsSetOutsideBlock(nixConfText, ["builders", "builders-use-substitutes"]);
+  const overridden = settingsSetOutsideBlock(nixConfText, DNB_NIX_SETTINGS);
   const restart = facts.nixDaemonSocket ? daemonRestartArgv(facts.os, facts.determinateLaunchd) : undefined;
   const machines = aliases.map((alias) =>
     machinesLineTemplate(config.sshUser, alias, config.sshKey, config.jobsPerCore)

@@ -1,19 +1,19 @@
 /**
  * Where each remote derivation's time goes, from Nix 2.8's `-vvv` log with a Unix timestamp before
- * every line. Per derivation, on its machine: `connecting to 'U'` (the build hook opens the ssh
- * session and the remote nix-daemon), `building 'D' on 'U'` (the hook accepted), `copying outputs
- * from 'U'` (inputs copied and the build done), `builder process for 'D' finished` (outputs copied
- * back and the hook gone). Slot idle time is what is left of every builder slot's wall time: Nix's
- * build hook postponing a derivation while all slots are busy, and its poll before trying again.
+ * every line, by the lines that name the derivation: `waiting for a machine to build 'D'` (the build
+ * hook postponed it: every builder slot was busy; Nix tries again at its next poll), `building 'D' on
+ * 'U'` (a hook accepted it, just after `connecting to 'U'` opened the ssh session and the remote
+ * nix-daemon) and `builder process for 'D' finished` (inputs copied, built, outputs copied back, hook
+ * gone). Hooks run side by side, so the connect time is the nearest `connecting to 'U'` before.
  */
 export interface Breakdown {
   readonly derivations: number;
-  /** Mean ms per derivation. */
+  /** Mean ms per derivation from its first postponement to its acceptance (0 when never postponed). */
+  readonly postponedMs: number;
+  /** Mean ms of the ssh session and remote daemon start before the acceptance. */
   readonly connectMs: number;
-  readonly copyInAndBuildMs: number;
-  readonly copyOutMs: number;
-  /** Mean ms per derivation that slots spent without one. */
-  readonly idleMs: number;
+  /** Mean ms from acceptance to the hook's end: copy in, build, copy out. */
+  readonly remoteMs: number;
   /** Times the hook answered `postpone`. */
   readonly postpones: number;
 }
@@ -33,33 +33,30 @@ function lines(log: string): Line[] {
 const mean = (values: readonly number[]) =>
   values.length === 0 ? 0 : Math.round(values.reduce((sum, value) => sum + value, 0) / values.length);
 
-export function breakdown(log: string, slots: number, wallSeconds: number): Breakdown {
+export function breakdown(log: string): Breakdown {
   const all = lines(log);
-  const last = (text: string, before: number) =>
-    all.filter((line) => line.at <= before && line.text.includes(text)).pop();
-  const first = (text: string, after: number) => all.find((line) => line.at >= after && line.text.includes(text));
+  const first = (text: string) => all.find((line) => line.text.includes(text));
+  const lastBefore = (text: string, at: number) =>
+    all.filter((line) => line.at <= at && line.text.includes(text)).pop();
   const phases = all.flatMap((line) => {
-    const building = /^building '([^']+)' on '([^']+)'/.exec(line.text);
-    if (!building) return [];
-    const [, drv, uri] = building;
-    const connecting = last(`connecting to '${uri}'`, line.at);
-    const outputs = first(`copying outputs from '${uri}'`, line.at);
-    const finished = first(`builder process for '${drv}' finished`, line.at);
-    if (!connecting || !outputs || !finished) return [];
+    const accepted = /^building '([^']+)' on '([^']+)'/.exec(line.text);
+    if (!accepted) return [];
+    const [, drv, uri] = accepted;
+    const connecting = lastBefore(`connecting to '${uri}'`, line.at);
+    const finished = first(`builder process for '${drv}' finished`);
+    if (!connecting || !finished) return [];
+    const postponed = first(`waiting for a machine to build '${drv}'`);
     return [{
+      postponed: postponed ? line.at - postponed.at : 0,
       connect: line.at - connecting.at,
-      copyInAndBuild: outputs.at - line.at,
-      copyOut: finished.at - outputs.at,
-      busy: finished.at - connecting.at,
+      remote: finished.at - line.at,
     }];
   });
-  const busy = phases.reduce((sum, phase) => sum + phase.busy, 0);
   return {
     derivations: phases.length,
+    postponedMs: mean(phases.map((phase) => phase.postponed)),
     connectMs: mean(phases.map((phase) => phase.connect)),
-    copyInAndBuildMs: mean(phases.map((phase) => phase.copyInAndBuild)),
-    copyOutMs: mean(phases.map((phase) => phase.copyOut)),
-    idleMs: phases.length === 0 ? 0 : Math.round(Math.max(0, slots * wallSeconds * 1000 - busy) / phases.length),
+    remoteMs: mean(phases.map((phase) => phase.remote)),
     postpones: all.filter((line) => line.text.includes("hook reply is 'postpone'")).length,
   };
 }

@@ -27,6 +27,10 @@ farmTest("Determinate layout: the block goes in nix.custom.conf, Nix reads it ba
     /^# the user's own settings\nkeep-outputs = true\n# >>> dnb >>>\nbuilders = @\/etc\/nix\/machines\n/,
   );
   assert.match(coordinator.stderr, /dnb: Nix now reads builders = @\/etc\/nix\/machines\n/);
+  // Nix itself reads the block's settings back, the postponed-build poll included.
+  const config = await farm.run("coord", ["nix", "show-config"]);
+  assert.match(config.stdout, /^build-poll-interval = 1$/m, config.stderr);
+  assert.match(config.stdout, /^builders-use-substitutes = true$/m);
 
   assert.equal((await runDnb(farm, "coord", ["stop"])).code, 0);
   assert.deepEqual(["nix.conf", "nix.custom.conf"].map((name) => Deno.readTextFileSync(`${etc}/${name}`)), before);

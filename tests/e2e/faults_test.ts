@@ -34,7 +34,7 @@ function assertConsistent(farm: Farm, before: Record<string, string>): void {
   if (nixConf !== before["etc-nix/nix.conf"]) {
     assert.match(
       nixConf!,
-      /# >>> dnb >>>\nbuilders = @\/etc\/nix\/machines\nbuilders-use-substitutes = true\n# <<< dnb <<<\n$/,
+      /# >>> dnb >>>\nbuilders = @\/etc\/nix\/machines\nbuilders-use-substitutes = true\nbuild-poll-interval = 1\n# <<< dnb <<<\n$/,
     );
   }
   if (machines !== before["etc-nix/machines"]) {

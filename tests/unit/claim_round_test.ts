@@ -98,12 +98,12 @@ Deno.test("a builder that just joined is claimed once its route is known, not be
   let looks = 0;
   const claimsAtLook: number[] = [];
   // The round takes its first look before round() returns its context.
-  let context: ReturnType<typeof flowContext> | undefined;
+  const known: { ctx?: ReturnType<typeof flowContext> } = {};
   const { ctx, result } = round({ "--builders": "b1" }, () => {
-    claimsAtLook.push(context ? claimsOf(context).length : 0);
+    claimsAtLook.push(known.ctx ? claimsOf(known.ctx).length : 0);
     return ++looks <= 3 ? tailnet(joined) : tailnet({ ...joined, relay: "headscale" });
   });
-  context = ctx;
+  known.ctx = ctx;
   assert.deepEqual((await result).claimed.map((member) => member.alias), ["b1"]);
   // No claim went out while b1 had no home relay: it would be lost in a WireGuard retry.
   assert.deepEqual(claimsAtLook.slice(0, 4), [0, 0, 0, 0]);

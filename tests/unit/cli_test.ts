@@ -45,7 +45,7 @@ Deno.test("a coordinator dry run on a bare machine prints the plan and runs noth
   assert.match(plan, /\| ssh-ng:\/\/root@b2\?remote-program=/);
   assert.match(
     plan,
-    /file \/etc\/nix\/nix.conf \(0644; add or replace dnb's block at the end \(stop removes it\)\):\n {3}\| # >>> dnb >>>\n {3}\| builders = @\/etc\/nix\/machines\n {3}\| builders-use-substitutes = true\n {3}\| # <<< dnb <<<\n/,
+    /file \/etc\/nix\/nix.conf \(0644; add or replace dnb's block at the end \(stop removes it\)\):\n {3}\| # >>> dnb >>>\n {3}\| builders = @\/etc\/nix\/machines\n {3}\| builders-use-substitutes = true\n {3}\| build-poll-interval = 1\n {3}\| # <<< dnb <<<\n/,
   );
   assert.match(plan, /file \/etc\/ssh\/ssh_config.d\/dnb.conf \(0644; create/);
   assert.match(plan, /\$ ssh -F \/tmp\/dnb\/ssh_config b1 'set -eu; /);

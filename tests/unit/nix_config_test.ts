@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { nixConfBlockBody, nixConfIncludes, nixConfTarget, settingsSetOutsideBlock } from "../../lib/nix/conf.ts";
 
-Deno.test("the nix.conf block points Nix at the machines file, then adds the user's lines", () => {
-  assert.deepEqual(nixConfBlockBody([]), ["builders = @/etc/nix/machines", "builders-use-substitutes = true"]);
+Deno.test("the nix.conf block points Nix at the machines file, polls each second, then adds the user's lines", () => {
+  const dnb = ["builders = @/etc/nix/machines", "builders-use-substitutes = true", "build-poll-interval = 1"];
+  assert.deepEqual(nixConfBlockBody([]), dnb);
+  // The user's lines come last, so a `build-poll-interval` of theirs wins over dnb's.
   assert.deepEqual(nixConfBlockBody(["max-jobs = 0", "extra-substituters = https://c.example"]), [
-    "builders = @/etc/nix/machines",
-    "builders-use-substitutes = true",
+    ...dnb,
     "max-jobs = 0",
     "extra-substituters = https://c.example",
   ]);
