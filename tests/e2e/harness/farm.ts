@@ -174,8 +174,8 @@ const HOST_MOUNTS = [
 ].join("\n");
 
 /**
- * The host's own /etc/ssh: the machine's configuration files and a host key of each type (Tailscale
- * SSH wants all three, or makes the missing ones); the ed25519 one is returned as `type base64`.
+ * The host's own /etc/ssh: the machine's configuration files, an ed25519 and an ecdsa host key; the
+ * ed25519 one is returned as `type base64`.
  */
 async function makeEtcSsh(folder: string): Promise<string> {
   Deno.mkdirSync(folder, { recursive: true });
@@ -184,8 +184,10 @@ async function makeEtcSsh(folder: string): Promise<string> {
     if (entry.isFile) Deno.copyFileSync(`/etc/ssh/${entry.name}`, `${folder}/${entry.name}`);
     if (entry.isDirectory) Deno.mkdirSync(`${folder}/${entry.name}`, { recursive: true });
   }
+  // No rsa key: making one takes long enough to outlive a farm killed while it is being made, and
+  // tailscaled makes a missing type itself, in its state folder.
   await Promise.all(
-    [["ed25519"], ["ecdsa", "-b", "256"], ["rsa", "-b", "2048"]].map(([type, ...size]) =>
+    [["ed25519"], ["ecdsa", "-b", "256"]].map(([type, ...size]) =>
       must(["ssh-keygen", "-q", "-t", type!, ...size, "-N", "", "-C", "", "-f", `${folder}/ssh_host_${type}_key`])
     ),
   );
