@@ -10,7 +10,8 @@
  * minutes instead of 40). Figures are printed and saved, never asserted.
  */
 import { createFarm, type Farm } from "../e2e/harness/farm.ts";
-import { runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
+import { log, runCoordinator, startBuilder } from "../e2e/harness/dnb.ts";
+import { eventually } from "../support/eventually.ts";
 import { fromFileUrl } from "../support/paths.ts";
 import { machinesLine } from "../../lib/nix/machines_file.ts";
 import { BENCH_TAILNET, saveResults } from "./results.ts";
@@ -50,12 +51,8 @@ const WORKLOADS = [
   { name: "64 cheap", builders: 4, count: 64, sleep: 0 },
 ].filter((workload) => !QUICK || workload.builders === 1 || workload.sleep === 0);
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let tries = 0; !(await check()); tries++) {
-    if (tries > 300) throw new Error(`${what}: not within 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** The tests' one polling loop, at the pace the benchmark needs. */
+const until = (what: string, check: () => boolean | Promise<boolean>) => eventually(what, check, 60_000, 200);
 
 /** Every ssh connection from the coordinator to a builder goes through the relay, whatever else configures ssh. */
 async function delayPaths(farm: Farm, names: readonly string[], delayMs: number): Promise<void> {
@@ -73,7 +70,7 @@ async function delayPaths(farm: Farm, names: readonly string[], delayMs: number)
     String(delayMs),
     ...routes.map((route) => `${route.port}=${route.address}:22`),
   ]);
-  await until("the relay listens", () => Promise.resolve(log(relay).includes("relaying")));
+  await until("the relay listens", () => log(relay).includes("relaying"));
   // Read before dnb's drop-in and the hand-written one: ssh takes the first value it reads.
   Deno.writeTextFileSync(
     `${farm.host("coord").dir}/ssh_config.d/00-latency.conf`,
@@ -154,10 +151,7 @@ async function farmFor(variant: Variant, builders: number, delayMs: number): Pro
   });
   try {
     const started = names.map((name) => startBuilder(farm, name, ["--builder-timeout", "3600"]));
-    await until(
-      "the builders wait",
-      () => Promise.resolve(started.every((builder) => log(builder).includes("waiting"))),
-    );
+    await until("the builders wait", () => started.every((builder) => log(builder).includes("waiting")));
     await delayPaths(farm, names, delayMs);
     if (variant.by === "dnb") {
       const coordinator = await runCoordinator(farm, "coord", [
@@ -176,14 +170,6 @@ async function farmFor(variant: Variant, builders: number, delayMs: number): Pro
   } catch (error) {
     await farm.destroy();
     throw error;
-  }
-}
-
-function log(spawned: { logFile: string }): string {
-  try {
-    return Deno.readTextFileSync(spawned.logFile);
-  } catch {
-    return "";
   }
 }
 
