@@ -17,7 +17,8 @@ import { writeNixFiles } from "../farm/configure.ts";
 import { installStopCommand, startWatchdog, stopWatchdog } from "../farm/lifecycle.ts";
 import { releaseAndRestore } from "../farm/release.ts";
 import { confirmBuilders, restartNixDaemon } from "../nix/apply.ts";
-import { localNixVersion } from "../nix/probe.ts";
+import { localNix } from "../nix/probe.ts";
+import { nixRidesSshMasters } from "../nix/ssh_masters.ts";
 import { coordinatorOutputs, farmSummary } from "../report/summary.ts";
 import { builderRow } from "../report/builder_row.ts";
 import { readyLine } from "../report/ready_line.ts";
@@ -58,7 +59,13 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     if (session === undefined) return EXIT_OK;
     interruption.checkpoint();
     // Builders' daemon protocols are compared with this machine's Nix.
-    const coordinatorNix = await localNixVersion(ctx);
+    const coordinatorNix = await localNix(ctx);
+    if (config.sshMaster === "auto" && coordinatorNix !== undefined && !nixRidesSshMasters(coordinatorNix)) {
+      say(
+        ctx,
+        `Nix ${coordinatorNix.version} here cannot share an ssh connection per builder; each build connects anew`,
+      );
+    }
     const started = ctx.now();
     const changes = TailnetChanges.start(ctx, session.bin, session.socket);
     const round = await inGroup(ctx, "Find and claim builders", () =>

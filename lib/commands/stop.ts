@@ -4,7 +4,7 @@ import type { Context } from "../core/context.ts";
 import { DnbError, EXIT_OK } from "../core/errors.ts";
 import { say, warn } from "../core/log.ts";
 
-import { releaseBuilder } from "../farm/release.ts";
+import { endSshMasters, releaseBuilder } from "../farm/release.ts";
 import { usageRows, usageText, usageTotals } from "../report/usage.ts";
 import { stopWatchdog } from "../farm/lifecycle.ts";
 import { restartNixDaemon } from "../nix/apply.ts";
@@ -45,6 +45,7 @@ export async function runStop(stateDir: string, ctx: Context): Promise<number> {
   );
   const released = ready.filter((member) => releases.get(member.alias)?.released).map((member) => member.alias);
   const unreachable = ready.filter((member) => !releases.get(member.alias)?.released).map((member) => member.alias);
+  await endSshMasters(ctx, cluster.settings, cluster.builders.map((member) => member.alias));
   const restore = restoreSystemFiles(ctx.files, stateDir);
   try {
     if (await restartNixDaemon(ctx)) say(ctx, "stop: restarted the Nix daemon");

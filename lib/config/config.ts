@@ -58,6 +58,8 @@ export interface Config {
   readonly tailscaleUpArgs: readonly string[];
   readonly installNix: InstallNixMode;
   readonly jobsPerCore: number;
+  /** auto: one ssh connection per builder that Nix's sessions share, where this machine's Nix can. */
+  readonly sshMaster: "auto" | "off";
   /** Builder: install a udev rule so Nix's build users can open /dev/kvm (GitHub's runners need it). */
   readonly enableKvm: boolean;
   readonly authKey?: AuthKey;
@@ -191,6 +193,8 @@ export function loadConfig(sources: ConfigSources): Config {
     installNix: readOption(sources, "--install-nix", z.enum(["auto", "never"], { error: "must be auto or never" })) ??
       "auto",
     jobsPerCore: readOption(sources, "--jobs-per-core", wholeNumber(1, 64)) ?? 2,
+    sshMaster: readOption(sources, "--ssh-master", z.enum(["auto", "off"], { error: "must be auto or off" })) ??
+      "auto",
     enableKvm: readOption(sources, "--enable-kvm", booleanText) ?? false,
     authKey: readAuthKey(sources),
     federated: readFederatedIdentity(sources),

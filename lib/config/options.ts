@@ -43,6 +43,11 @@ export const ROLE_OPTIONS = [
   { flag: "--install-nix", value: "<mode>", description: "auto or never" },
   { flag: "--jobs-per-core", value: "<n>", description: "coordinator: Nix jobs per builder core" },
   {
+    flag: "--ssh-master",
+    value: "<mode>",
+    description: "coordinator: auto (one shared ssh connection per builder where this Nix can) or off",
+  },
+  {
     flag: "--enable-kvm",
     description: "builder: let Nix's build users open /dev/kvm (a udev rule, removed on exit)",
   },
@@ -86,6 +91,7 @@ export const ACTION_INPUTS: Readonly<Partial<Record<string, string>>> = {
   "--builder-timeout": "builder_timeout",
   "--lease": "lease",
   "--ssh-user": "ssh_user",
+  "--ssh-master": "ssh_master",
   "--extra-nix-config": "extra_nix_config",
   "--enable-kvm": "enable_kvm",
   "--dry-run": "dry_run",

@@ -2,6 +2,9 @@ import { DnbError } from "./errors.ts";
 import type { Redactor } from "./redact.ts";
 import { childEnvironment, isSecretName } from "./child_env.ts";
 import { killProcessGroup, type Watched, watchLines, type WatchSpec } from "./watch.ts";
+import { startDetached, type StartSpec } from "./detached.ts";
+
+export type { StartSpec };
 
 export type { Watched, WatchSpec };
 
@@ -26,14 +29,6 @@ export interface CommandResult {
   readonly timedOut: boolean;
   /** It printed more than its output limit and was killed; stdout and stderr hold what came before. */
   readonly overflowed?: boolean;
-}
-
-/** A long-lived process (a daemon) that outlives dnb; its output goes to a log file. */
-export interface StartSpec {
-  readonly argv: readonly string[];
-  readonly logFile: string;
-  /** Added to the allow-listed environment, as for run. */
-  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Every external command dnb runs goes through a Runner, so tests can fake it and logs can redact. */
@@ -118,14 +113,20 @@ export interface RunnerOptions {
   readonly withholdSecrets?: boolean;
 }
 
-/** Reads one of a child's pipes into `chunks` while the shared byte budget lasts; past it, calls `overflow`. */
+/**
+ * Reads one of a child's pipes into `chunks` while the shared byte budget lasts; past it, calls `overflow`.
+ * Stops at `deadline` too: a process outside the child's group may hold the pipe open (an ssh master holds
+ * the pipes of every session riding it until that session ends), and killing the group does not close it.
+ */
 async function drain(
   stream: ReadableStream<Uint8Array>,
   budget: { left: number },
   overflow: () => void,
+  deadline: AbortSignal,
 ): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   const reader = stream.getReader();
+  deadline.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -202,9 +203,11 @@ export class DenoRunner implements Runner {
 async function collect(child: Deno.ChildProcess, spec: CommandSpec): Promise<CommandResult> {
   let timedOut = false;
   let overflowed = false;
+  const deadline = new AbortController();
   const timer = setTimeout(() => {
     timedOut = true;
     killProcessGroup(child.pid);
+    deadline.abort();
   }, spec.timeoutMs);
   const budget = { left: spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES };
   const overflow = () => {
@@ -212,7 +215,10 @@ async function collect(child: Deno.ChildProcess, spec: CommandSpec): Promise<Com
     killProcessGroup(child.pid);
   };
   try {
-    const reading = Promise.all([drain(child.stdout, budget, overflow), drain(child.stderr, budget, overflow)]);
+    const reading = Promise.all([
+      drain(child.stdout, budget, overflow, deadline.signal),
+      drain(child.stderr, budget, overflow, deadline.signal),
+    ]);
     if (spec.stdin !== undefined) {
       const writer = child.stdin.getWriter();
       // A command that exits without reading its stdin closes the pipe; that is its business, not an error here.
@@ -225,20 +231,4 @@ async function collect(child: Deno.ChildProcess, spec: CommandSpec): Promise<Com
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Starts a detached daemon in its own session; `sh` only redirects its output, the argv is passed as is. */
-export function startDetached(spec: StartSpec): number {
-  const child = new Deno.Command("sh", {
-    args: ["-c", 'log=$1; shift; exec "$@" >>"$log" 2>&1', "sh", spec.logFile, ...spec.argv],
-    clearEnv: spec.env !== undefined,
-    env: spec.env ? { ...spec.env } : undefined,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    detached: true,
-  }).spawn();
-  // dnb may exit while the daemon runs on (the coordinator's tailscaled serves the user's builds).
-  child.unref();
-  return child.pid;
 }

@@ -17,6 +17,8 @@ export const STATE_FILES = {
   watchdogLog: "watchdog.log",
   knownHosts: "known_hosts",
   sshConfig: "ssh_config",
+  // One socket per builder, `mux-<alias>`: the ssh master Nix's sessions to it share (ssh/master.ts).
+  sshMasters: "mux-",
   stopCommand: "bin",
   // The tailnet node dnb runs, and the secrets `tailscale up` reads (0600, deleted after use).
   tailscaleSession: "tailscale.json",

@@ -8,6 +8,9 @@ import { storeUri } from "../nix/machines_file.ts";
 import { failureLine, REMOTE_OUTPUT_BYTES, type Runner, succeeded } from "../core/exec.ts";
 import { type Member } from "./cluster.ts";
 import { statePath } from "../core/state_dir.ts";
+import type { LocalNix } from "../nix/probe.ts";
+import { nixRidesSshMasters } from "../nix/ssh_masters.ts";
+import { sshMasterPath, startSshMaster, stopSshMaster } from "../ssh/master.ts";
 
 export type Admission =
   /** warnings: worth a line, not a refusal (a daemon protocol that differs from the coordinator's). */
@@ -19,38 +22,52 @@ export type Admission =
  * Claims one builder and checks it answers as a Nix store over ssh-ng, the way Nix will connect,
  * and trusts the ssh user (else it could not build input-addressed derivations sent to it).
  * dnb's own ssh config must already hold the candidate (the Claimer writes it). `coordinatorNix` is this
- * machine's Nix version, compared with the builder's daemon protocol.
+ * machine's Nix: its version is compared with the builder's daemon protocol, and it decides whether
+ * the builder gets an ssh master, started once the claim has gone through and before the store is asked.
  */
 export async function admitBuilder(
   settings: FarmSettings,
   ctx: Context,
   candidate: Candidate,
   hostKeys: readonly string[],
-  coordinatorNix: string | undefined,
+  coordinatorNix: LocalNix | undefined,
 ): Promise<Admission> {
+  const sshConfig = statePath(settings.stateDir, "sshConfig");
+  const masterPath = settings.sshMaster === "auto" && nixRidesSshMasters(coordinatorNix)
+    ? sshMasterPath(settings.stateDir, candidate.alias)
+    : undefined;
+  // A master an earlier run left would carry this claim to whatever that run reached under the name.
+  if (masterPath !== undefined) await stopSshMaster(ctx, sshConfig, candidate.alias, masterPath);
   const outcome = await claimBuilder(ctx, {
-    sshConfig: statePath(settings.stateDir, "sshConfig"),
+    sshConfig,
     alias: candidate.alias,
     builderStateDir: settings.builderStateDir,
     claim: { coordinator: settings.hostname, at: new Date(ctx.now()).toISOString(), lease: settings.leaseSeconds },
   });
   if (!outcome.ok) return { kind: outcome.retry ? "retry" : "refused", reason: outcome.reason };
   const member = { alias: candidate.alias, address: candidate.node.ipv4, hostKeys, info: outcome.info };
-  const ping = await pingStore(settings, ctx, member, coordinatorNix);
-  if (!ping.ok) return { kind: "refused", reason: `it does not answer as a Nix store over ssh-ng (${ping.reason})` };
+  const warnings: string[] = [];
+  if (masterPath !== undefined && !await startSshMaster(ctx, sshConfig, candidate.alias, masterPath)) {
+    warnings.push(`${candidate.alias}: its shared ssh connection did not come up; Nix connects anew for each build`);
+  }
+  const ping = await pingStore(settings, ctx, member, coordinatorNix?.version);
+  const refuse = async (reason: string): Promise<Admission> => {
+    if (masterPath !== undefined) await stopSshMaster(ctx, sshConfig, candidate.alias, masterPath);
+    return { kind: "refused", reason };
+  };
+  if (!ping.ok) return await refuse(`it does not answer as a Nix store over ssh-ng (${ping.reason})`);
   // Nix before 2.15, on either side, prints no Trusted line: trust is then unknown and not held against it.
   if (ping.trusted === false) {
-    return {
-      kind: "refused",
-      reason: `its Nix does not trust ${settings.sshUser} (nix store info says Trusted: 0), so it would refuse ` +
+    return await refuse(
+      `its Nix does not trust ${settings.sshUser} (nix store info says Trusted: 0), so it would refuse ` +
         `input-addressed derivations sent to it; set trusted-users = ${settings.sshUser} in the builder's nix.conf`,
-    };
+    );
   }
   // The daemon that answered is the one builds reach; its own Nix version, where it says, beats info.json's.
   const mismatch = coordinatorNix === undefined
     ? undefined
-    : protocolMismatch(candidate.alias, ping.version ?? outcome.info.nixVersion, coordinatorNix);
-  return { kind: "admitted", member, warnings: mismatch === undefined ? [] : [mismatch] };
+    : protocolMismatch(candidate.alias, ping.version ?? outcome.info.nixVersion, coordinatorNix.version);
+  return { kind: "admitted", member, warnings: mismatch === undefined ? warnings : [...warnings, mismatch] };
 }
 
 /**

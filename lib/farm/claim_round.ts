@@ -10,6 +10,7 @@ import type { TailnetStatus } from "../tailnet/status.ts";
 import { Claimer, type ClaimVoice, RETRY_MS } from "./claimer.ts";
 import type { TailnetChanges } from "../tailnet/changes.ts";
 import type { Member } from "./cluster.ts";
+import type { LocalNix } from "../nix/probe.ts";
 
 const POLL_MS = 1000;
 /** While a builder that just joined waits for its route. */
@@ -36,7 +37,7 @@ export interface ClaimRoundInputs {
   readonly changes?: Pick<TailnetChanges, "next">;
   readonly started: number;
   readonly interrupted: () => boolean;
-  readonly coordinatorNix: string | undefined;
+  readonly coordinatorNix: LocalNix | undefined;
 }
 
 function coordinatorVoice(ctx: Context): ClaimVoice {

@@ -10,6 +10,7 @@ import type { Candidate, Discovery } from "../tailnet/discovery.ts";
 import { scanHostKeys } from "../ssh/keyscan.ts";
 import { admitBuilder } from "./admission.ts";
 import type { FarmSettings, Member } from "./cluster.ts";
+import type { LocalNix } from "../nix/probe.ts";
 import { type SshEntry, writeSshState } from "./configure.ts";
 
 /** A builder seen but not yet answering (sshd starting, info.json not written) is tried again this soon. */
@@ -33,8 +34,8 @@ export interface ClaimVoice {
 export interface ClaimerOptions {
   /** When the farm started looking for builders: ready times count from here. */
   readonly started: number;
-  /** This machine's Nix version, compared with each builder's daemon protocol. */
-  readonly coordinatorNix: string | undefined;
+  /** This machine's Nix: its version is compared with each builder's daemon protocol; it decides ssh masters. */
+  readonly coordinatorNix: LocalNix | undefined;
   readonly voice: ClaimVoice;
   /** Builders already in the farm: dnb's ssh config keeps them while candidates are added. */
   readonly members?: readonly SshEntry[];

@@ -39,6 +39,7 @@ export type FarmSettings = Pick<
   | "builderStateDir"
   | "extraNixConfig"
   | "probeConcurrency"
+  | "sshMaster"
 >;
 
 /** The settings the farm record keeps, from the coordinator's configuration. */
@@ -53,6 +54,7 @@ export function farmSettings(config: FarmSettings): FarmSettings {
     builderStateDir: config.builderStateDir,
     extraNixConfig: config.extraNixConfig,
     probeConcurrency: config.probeConcurrency,
+    sshMaster: config.sshMaster,
   };
 }
 

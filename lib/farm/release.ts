@@ -7,6 +7,7 @@ import { type BuilderUsage, parseUsage } from "../protocol/usage.ts";
 import { REMOTE_OUTPUT_BYTES, succeeded } from "../core/exec.ts";
 import { statePath } from "../core/state_dir.ts";
 import { describeRestore, restoreSystemFiles } from "../core/system_files.ts";
+import { sshMasterPath, stopSshMaster } from "../ssh/master.ts";
 
 const DONE_ATTEMPTS = 3;
 
@@ -34,6 +35,15 @@ export async function releaseBuilder(
   return { released: false };
 }
 
+/** Ends the ssh masters of these builders (those that have one): after their release, which may ride them. */
+export async function endSshMasters(ctx: Context, settings: FarmSettings, aliases: readonly string[]): Promise<void> {
+  const sshConfig = statePath(settings.stateDir, "sshConfig");
+  await Promise.all(aliases.map(async (alias) => {
+    const path = sshMasterPath(settings.stateDir, alias);
+    if (path !== undefined) await stopSshMaster(ctx, sshConfig, alias, path);
+  }));
+}
+
 /** A coordinator that fails half-way leaves nothing behind: builders it claimed are released, files put back. */
 export async function releaseAndRestore(
   ctx: Context,
@@ -41,6 +51,7 @@ export async function releaseAndRestore(
   claimed: readonly Member[],
 ): Promise<void> {
   const released = await Promise.all(claimed.map((member) => signalDone(ctx, settings, member.alias)));
+  await endSshMasters(ctx, settings, claimed.map((member) => member.alias));
   const restore = restoreSystemFiles(ctx.files, settings.stateDir);
   if (claimed.length > 0) {
     say(

@@ -11,7 +11,7 @@ import type { Context } from "../core/context.ts";
 import { REMOTE_OUTPUT_BYTES, succeeded } from "../core/exec.ts";
 import { say, warn } from "../core/log.ts";
 import { statePath } from "../core/state_dir.ts";
-import { localNixVersion } from "../nix/probe.ts";
+import { localNix } from "../nix/probe.ts";
 import { HEARTBEAT_SCRIPT, remoteArgv } from "../protocol/scripts.ts";
 import { parseUsage } from "../protocol/usage.ts";
 import { discover, NOTHING_FOUND, type Wanted, wantedFromRecord } from "../tailnet/discovery.ts";
@@ -19,6 +19,7 @@ import { dnbSession, tailnetStatus } from "../tailnet/session.ts";
 import { Claimer, type ClaimVoice } from "./claimer.ts";
 import { type Cluster, type ClusterMember, type Member, readCluster, writeCluster } from "./cluster.ts";
 import { writeNixFiles } from "./configure.ts";
+import { endSshMasters } from "./release.ts";
 
 /** Heartbeats a builder may miss in a row before it leaves the machines file. */
 export const MISSES_TO_DROP = 3;
@@ -68,10 +69,12 @@ async function tick(ctx: Context, cluster: Cluster, claimer: Claimer, intervalMs
   const beaten = await Promise.all(
     before.map((member) => heartbeat(ctx, cluster, member, Math.min(intervalMs, 10_000))),
   );
-  const lost = beaten.some((member, index) => member.state === "lost" && before[index]?.state === "ready");
+  const lost = beaten.filter((member, index) => member.state === "lost" && before[index]?.state === "ready");
+  // Its master, if still up, would carry sessions to a builder that no longer answers.
+  await endSshMasters(ctx, cluster.settings, lost.map((member) => member.alias));
   const late = claimer.takeAdmitted().map((member) => joined(ctx, member));
   const builders = [...beaten, ...late].sort((a, b) => a.alias.localeCompare(b.alias));
-  if (lost || late.length > 0) {
+  if (lost.length > 0 || late.length > 0) {
     writeNixFiles(
       ctx.files,
       cluster.settings,
@@ -110,7 +113,7 @@ export async function runWatchdog(stateDir: string, ctx: Context): Promise<numbe
   const intervalMs = Math.max(1000, cluster.settings.leaseSeconds * 250);
   const claimer = new Claimer(cluster.settings, ctx, {
     started: Date.parse(cluster.startedAt ?? cluster.readyAt),
-    coordinatorNix: await localNixVersion(ctx),
+    coordinatorNix: await localNix(ctx),
     voice: watchdogVoice(ctx),
     members: cluster.builders,
     room: room(wanted, watched),

@@ -80,14 +80,21 @@ export interface NixProbe extends NixSettings {
   readonly daemonPath: string;
 }
 
-/** This machine's Nix version, or undefined where there is no Nix (the coordinator compares it with builders'). */
-export async function localNixVersion(ctx: Context): Promise<string | undefined> {
+/** The Nix on this machine as `nix --version` names it. */
+export interface LocalNix {
+  readonly version: string;
+  /** Determinate Systems' build (`nix (Determinate Nix 3.6.2) 2.29.0`), whose ssh handling differs. */
+  readonly determinate: boolean;
+}
+
+/** This machine's Nix, or undefined where there is no Nix (the coordinator compares it with builders'). */
+export async function localNix(ctx: Context): Promise<LocalNix | undefined> {
   const nix = findOnPath(ctx.files, "nix", ctx.env.PATH ?? "");
   if (nix === undefined) return undefined;
   const result = await ctx.runner.run({ argv: [nix, "--version"], timeoutMs: 10_000 });
   if (!succeeded(result)) return undefined;
   try {
-    return parseNixVersion(result.stdout);
+    return { version: parseNixVersion(result.stdout), determinate: /\(Determinate Nix /.test(result.stdout) };
   } catch {
     return undefined;
   }

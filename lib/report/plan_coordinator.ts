@@ -14,6 +14,7 @@ import { MACHINES_HEADER, machinesLineTemplate } from "../nix/machines_file.ts";
 import { claimArgv } from "../protocol/scripts.ts";
 import { knownHostsLines } from "../ssh/host_keys.ts";
 import { sshConfigLines, sshConfigTarget } from "../ssh/ssh_config.ts";
+import { sshMasterPath } from "../ssh/master.ts";
 import { tailscaledPaths, tailscaleStatusArgv } from "../tailnet/args.ts";
 import { tailscaleBin } from "./plan_join.ts";
 import { type PlannedFile, type PlanStep, step } from "./plan_step.ts";
@@ -33,6 +34,7 @@ function sshPlan(config: Config, facts: MachineFacts, aliases: readonly string[]
     address: `<tailnet IPv4 of ${alias}>`,
     user: config.sshUser,
     identityFile: config.sshKey,
+    controlPath: config.sshMaster === "auto" ? sshMasterPath(config.stateDir, alias) : undefined,
   }));
   const lines = sshConfigLines(hosts, knownHosts);
   const target = sshConfigTarget(facts.sshConfig);
@@ -65,6 +67,12 @@ function claimStep(config: Config, aliases: readonly string[], ssh: SshPlan): Pl
     notes: [
       "host keys pinned from the tailnet (sshHostKeys), or ssh-keyscan over the tailnet with --ssh-key",
       "one ssh round trip writes claim, renews lease and returns info.json; data goes over stdin",
+      ...(config.sshMaster === "auto"
+        ? [
+          "then an ssh master per builder (ssh -M -N, detached), which Nix's sessions share where the Nix here " +
+          "can (not Nix 2.15 or Determinate Nix); stop ends it",
+        ]
+        : []),
       `up to ${config.probeConcurrency} at once, each as soon as its builder is online`,
       `then each is checked as a Nix store over ssh-ng (NIX_SSHOPTS=-F ${ssh.privateSshConfig}); one that fails is refused`,
       "(`nix store info`; `nix store ping` where the local Nix predates 2.19)",
@@ -124,7 +132,8 @@ function configureNixStep(config: Config, facts: MachineFacts, aliases: readonly
 }
 
 export function coordinatorSteps(config: Config, facts: MachineFacts): PlanStep[] {
-  const aliases = config.builders.length > 0 ? config.builders : ["<builder>"];
+  // Found by prefix, builders are shown under an example name: the files' grammar admits no placeholder.
+  const aliases = config.builders.length > 0 ? config.builders : [`${config.discoverPrefix}1`.slice(0, 63)];
   const ssh = sshPlan(config, facts, aliases);
   return [
     findStep(config, facts),

@@ -7,6 +7,8 @@ export interface SshHost {
   readonly address: string;
   readonly user: string;
   readonly identityFile?: string;
+  /** The socket of dnb's ssh master for this builder (ssh/master.ts); without it, no session shares a connection. */
+  readonly controlPath?: string;
 }
 
 export const SSH_CONFIG = "/etc/ssh/ssh_config";
@@ -46,6 +48,7 @@ function checkHost(host: SshHost): SshHost {
   requireGrammar(WHERE, "address", host.address, PLANNED_ADDRESS.test(host.address) ? PLANNED_ADDRESS : IPV4);
   requireGrammar(WHERE, "user", host.user, USER_NAME);
   if (host.identityFile !== undefined) requireGrammar(WHERE, "identity file", host.identityFile, LOCAL_PATH);
+  if (host.controlPath !== undefined) requireGrammar(WHERE, "control path", host.controlPath, LOCAL_PATH);
   return host;
 }
 
@@ -53,9 +56,9 @@ function checkHost(host: SshHost): SshHost {
 const CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
 
 /**
- * `Host` entries that pin each builder's key under its alias and never prompt. No connection
- * sharing: a persisting ssh master keeps its first caller's output pipes open (and ssh-ng and a
- * shared master do not mix, nix#14132).
+ * `Host` entries that pin each builder's key under its alias and never prompt. Sessions share dnb's
+ * own master where there is one, and never start one: a master ssh starts for a caller keeps that
+ * caller's output pipes open for as long as it persists (so a user's `ControlMaster auto` is undone).
  */
 export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string): string[] {
   requireGrammar(WHERE, "known_hosts path", knownHostsFile, LOCAL_PATH);
@@ -74,6 +77,8 @@ export function sshConfigLines(hosts: readonly SshHost[], knownHostsFile: string
     "  ServerAliveInterval 5",
     "  ServerAliveCountMax 3",
     "  Compression no",
+    "  ControlMaster no",
+    `  ControlPath ${host.controlPath ?? "none"}`,
     `  Ciphers ${CIPHERS}`,
   ]);
 }

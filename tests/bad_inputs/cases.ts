@@ -149,6 +149,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
   { name: "unknown tailscale mode", args: [...builder, "--tailscale", "sometimes"], names: "--tailscale" },
   { name: "unknown install-nix mode", args: [...builder, "--install-nix", "always"], names: "--install-nix" },
   { name: "zero jobs per core", args: [...coordinator, "--jobs-per-core", "0"], names: "--jobs-per-core" },
+  { name: "unknown ssh-master mode", args: [...coordinator, "--ssh-master", "on"], names: "--ssh-master" },
   { name: "dry-run twin that is not a boolean", args: builder, env: { DNB_DRY_RUN: "maybe" }, names: "DNB_DRY_RUN" },
   {
     name: "enable-kvm twin that is not a boolean",

@@ -29,8 +29,8 @@ interface Variant {
   readonly name: string;
   readonly by: Setup;
   readonly jobsPerCore: number;
-  /** A persistent ssh master per builder that Nix's sessions share (ControlPath; the bench starts it). */
-  readonly master?: boolean;
+  /** dnb's `--ssh-master` (auto unless told). */
+  readonly sshMaster?: "off";
   /** `compress=true` on each store URI: ssh -C. */
   readonly compress?: boolean;
 }
@@ -39,7 +39,7 @@ const DNB: Variant = { name: "dnb", by: "dnb", jobsPerCore: 1 };
 const BY_HAND: Variant = { name: "by hand", by: "by hand", jobsPerCore: 1 };
 /** What dnb could change, each tried alone on the cheap build at the largest delay. */
 const EXPERIMENTS: readonly Variant[] = [
-  { name: "dnb + an ssh master per builder", by: "dnb", jobsPerCore: 1, master: true },
+  { name: "dnb, --ssh-master off", by: "dnb", jobsPerCore: 1, sshMaster: "off" },
   { name: "dnb + compress", by: "dnb", jobsPerCore: 1, compress: true },
   { name: "dnb, 2 jobs per core", by: "dnb", jobsPerCore: 2 },
   { name: "dnb, 4 jobs per core", by: "dnb", jobsPerCore: 4 },
@@ -54,7 +54,11 @@ const WORKLOADS = [
 /** The tests' one polling loop, at the pace the benchmark needs. */
 const until = (what: string, check: () => boolean | Promise<boolean>) => eventually(what, check, 60_000, 200);
 
-/** Every ssh connection from the coordinator to a builder goes through the relay, whatever else configures ssh. */
+/**
+ * Every ssh connection from the coordinator to a builder goes through the relay, whoever starts it and
+ * whatever config it reads (Nix's sessions, dnb's master and claims with `ssh -F`): the host's own bin
+ * folder, first on every PATH in it, holds an `ssh` that adds a ProxyCommand to the builder's relay port.
+ */
 async function delayPaths(farm: Farm, names: readonly string[], delayMs: number): Promise<void> {
   const nodes = await farm.nodes();
   const routes = names.map((name, index) => {
@@ -71,10 +75,23 @@ async function delayPaths(farm: Farm, names: readonly string[], delayMs: number)
     ...routes.map((route) => `${route.port}=${route.address}:22`),
   ]);
   await until("the relay listens", () => log(relay).includes("relaying"));
-  // Read before dnb's drop-in and the hand-written one: ssh takes the first value it reads.
+  const bin = `${farm.host("coord").dir}/bin`;
   Deno.writeTextFileSync(
-    `${farm.host("coord").dir}/ssh_config.d/00-latency.conf`,
-    routes.map((route) => `Host ${route.name}\n  ProxyCommand socat - TCP:127.0.0.1:${route.port}\n`).join(""),
+    `${bin}/latency-proxy`,
+    [
+      "#!/bin/sh",
+      'case "$1" in',
+      ...routes.map((route) => `  ${route.name}) exec socat - TCP:127.0.0.1:${route.port} ;;`),
+      "esac",
+      'echo "latency-proxy: no relay for $1" >&2; exit 1',
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  Deno.writeTextFileSync(
+    `${bin}/ssh`,
+    `#!/bin/sh\nexec /usr/bin/ssh -o "ProxyCommand=${bin}/latency-proxy %n" "$@"\n`,
+    { mode: 0o755 },
   );
 }
 
@@ -113,25 +130,6 @@ async function configureByHand(farm: Farm, names: readonly string[]): Promise<vo
   );
 }
 
-/** One ssh master per builder, detached from every caller's output (its own log file, stdin from /dev/null). */
-async function startMasters(farm: Farm, names: readonly string[]): Promise<void> {
-  const config = `${farm.host("coord").dir}/ssh_config.d/00-latency.conf`;
-  // ControlPath before dnb's drop-in: Nix's ssh sessions then ride the master, which dnb's Host entry pins.
-  Deno.writeTextFileSync(
-    config,
-    Deno.readTextFileSync(config).replace(/^(Host \S+\n)/gm, "$1  ControlPath /tmp/cm-%n\n  ControlMaster no\n"),
-  );
-  for (const name of names) {
-    farm.spawn("coord", ["ssh", "-M", "-N", "-o", "ControlMaster=yes", "-S", `/tmp/cm-${name}`, name]);
-  }
-  await until("the masters listen", async () => {
-    const checks = await Promise.all(
-      names.map((name) => farm.run("coord", ["ssh", "-S", `/tmp/cm-${name}`, "-O", "check", name])),
-    );
-    return checks.every((check) => check.code === 0);
-  });
-}
-
 function compressStores(farm: Farm): void {
   const machines = `${farm.host("coord").dir}/etc-nix/machines`;
   Deno.writeTextFileSync(
@@ -159,12 +157,12 @@ async function farmFor(variant: Variant, builders: number, delayMs: number): Pro
         names.join(" "),
         "--jobs-per-core",
         String(variant.jobsPerCore),
+        ...(variant.sshMaster ? ["--ssh-master", variant.sshMaster] : []),
       ]);
       if (coordinator.code !== 0) throw new Error(coordinator.stderr);
     } else {
       await configureByHand(farm, names);
     }
-    if (variant.master) await startMasters(farm, names);
     if (variant.compress) compressStores(farm);
     return farm;
   } catch (error) {

@@ -1,9 +1,9 @@
 /**
  * One-way delay in user space (this kernel has no netem qdisc): a TCP relay that holds every chunk
  * `delayMs` before passing it on, in order, in each direction, so each round trip gains 2 × delayMs.
- * It runs inside the coordinator's host; ssh reaches each builder through it with
- * `ProxyCommand socat - TCP:127.0.0.1:<port>`, so every connection Nix's ssh makes to a builder
- * takes the delay, whoever configured Nix.
+ * It runs inside the coordinator's host, where `ssh` adds `ProxyCommand socat - TCP:127.0.0.1:<port>`
+ * for each builder (latency.ts), so every connection to a builder takes the delay: Nix's sessions,
+ * dnb's ssh master and claims, whoever configured Nix.
  *
  * Usage: latency_relay.ts <delayMs> <listenPort>=<targetAddress>:<targetPort> …
  */

@@ -11,6 +11,7 @@ export function farmSettings(overrides: Partial<FarmSettings> = {}): FarmSetting
     builderStateDir: "/tmp/dnb",
     extraNixConfig: [],
     probeConcurrency: 16,
+    sshMaster: "auto",
     ...overrides,
   };
 }

@@ -60,13 +60,17 @@ export class FakeRunner implements Runner {
   /** Commands that matched no entry of the script. */
   readonly unscripted: (readonly string[])[] = [];
   readonly #script: readonly ScriptedResult[];
+  readonly #onStart: (spec: StartSpec) => void;
 
-  constructor(script: readonly ScriptedResult[] = []) {
+  /** `onStart` plays what a started daemon does to the machine (an ssh master makes its socket). */
+  constructor(script: readonly ScriptedResult[] = [], onStart: (spec: StartSpec) => void = () => {}) {
     this.#script = script;
+    this.#onStart = onStart;
   }
 
   start(spec: StartSpec): number {
     this.started.push(spec);
+    this.#onStart(spec);
     return 4242 + this.started.length;
   }
 

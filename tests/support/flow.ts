@@ -5,9 +5,19 @@
 import { type Config, loadConfig } from "../../lib/config/config.ts";
 import type { Context } from "../../lib/core/context.ts";
 import { FakeRunner, type ScriptedResult } from "./fake_runner.ts";
+import type { StartSpec } from "../../lib/core/exec.ts";
 import { type TestContext, testContext } from "./context.ts";
 
 export const START = Date.parse("2026-11-26T08:00:00Z");
+
+/** `ssh -O check` and `-O exit` answer as a master would. */
+const SSH_MASTER_CONTROL: ScriptedResult = { when: (argv) => argv[0] === "ssh" && argv.includes("-O") };
+
+/** An ssh master comes up at once: its socket appears where its ControlPath says. */
+function sshMasterUp(ctx: Context, spec: StartSpec): void {
+  const path = spec.argv.find((arg) => arg.startsWith("ControlPath="))?.slice("ControlPath=".length);
+  if (spec.argv[0] === "ssh" && path !== undefined) ctx.files.writeAtomic(path, "");
+}
 
 export interface FlowContext extends TestContext {
   /** Every sleep the code asked for, in ms. */
@@ -34,7 +44,7 @@ export function flowContext(
   const base = testContext({ env: { PATH: "/usr/bin", ...options.env }, files: options.files });
   const ctx: FlowContext = {
     ...base,
-    runner: new FakeRunner(options.script ?? []),
+    runner: new FakeRunner([...options.script ?? [], SSH_MASTER_CONTROL], (spec) => sshMasterUp(base, spec)),
     now: () => now,
     sleep: (ms) => {
       sleeps.push(ms);

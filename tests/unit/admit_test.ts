@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
 import { admitBuilder } from "../../lib/farm/admission.ts";
-import type { FarmSettings } from "../../lib/farm/cluster.ts";
+import type { LocalNix } from "../../lib/nix/probe.ts";
+import { farmSettings } from "../support/cluster.ts";
 import type { Candidate } from "../../lib/tailnet/discovery.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 import { builderInfo } from "../support/builder_info.ts";
 
-const settings: FarmSettings = {
-  hostname: "coord",
-  stateDir: "/tmp/dnb",
-  sshUser: "root",
-  sshKey: undefined,
-  jobsPerCore: 2,
-  leaseSeconds: 120,
-  builderStateDir: "/tmp/dnb",
-  extraNixConfig: [],
-  probeConcurrency: 16,
-};
+// The ssh master has tests of its own (ssh_master_test.ts).
+const settings = farmSettings({ sshMaster: "off" });
 
 const candidate: Candidate = {
   alias: "b1",
@@ -41,7 +33,10 @@ const info = builderInfo({
 });
 
 /** A builder that claims fine and whose store check (`nix store info`, or `ping` on an older Nix) prints `pingStderr`. */
-function admit(pingStderr: string, coordinatorNix: string | undefined) {
+function admit(pingStderr: string, coordinatorVersion: string | undefined) {
+  const coordinatorNix: LocalNix | undefined = coordinatorVersion === undefined
+    ? undefined
+    : { version: coordinatorVersion, determinate: false };
   const runner = new FakeRunner([
     { when: (argv) => argv[0] === "ssh", stdout: JSON.stringify(info) },
     { when: (argv) => argv[3] === "store", stderr: pingStderr },

@@ -24,6 +24,25 @@ Deno.test("--version prints the version", async () => {
   assert.equal(ctx.stdout.join(""), `${VERSION}\n`);
 });
 
+Deno.test("a coordinator dry run by prefix shows its files under an example name (it once failed on a placeholder)", async () => {
+  const ctx = testContext();
+  const byPrefix = ["--role", "coordinator", "--discover-prefix", "nix-b-", "--expect", "3", "--dry-run"];
+  assert.equal(await runCli(byPrefix, "dnb", ctx), 0);
+  const plan = ctx.stdout.join("");
+  assert.match(plan, /wait for 3 online peers named nix-b-\*/);
+  assert.match(plan, /\| Host nix-b-1\n/);
+  assert.match(plan, /\| {3}ControlPath \/tmp\/dnb\/mux-nix-b-1\n/);
+  assert.deepEqual(ctx.runner.calls, []);
+});
+
+Deno.test("with --ssh-master off no builder gets a master, and no session shares a connection", async () => {
+  const ctx = testContext();
+  assert.equal(await runCli([...coordinator, "--ssh-master", "off"], "dnb", ctx), 0);
+  const plan = ctx.stdout.join("");
+  assert.doesNotMatch(plan, /ssh master per builder/);
+  assert.match(plan, /\| {3}ControlPath none\n/);
+});
+
 Deno.test("a coordinator dry run on a bare machine prints the plan and runs nothing", async () => {
   const ctx = testContext();
   assert.equal(await runCli(coordinator, "dnb", ctx), 0);

@@ -24,6 +24,19 @@ Deno.test("a command that overruns is killed with its whole process group", asyn
   assert.deepEqual(alive, []);
 });
 
+Deno.test("a command that overruns returns at its deadline though a process outside its group holds its output", async () => {
+  // setsid puts the holder in a session of its own, as an ssh master holding a session's pipes is.
+  const holder = "sleep 30";
+  const guard = new Promise<"still waiting">((resolve) => setTimeout(() => resolve("still waiting"), 10_000));
+  const run = runner.run({ argv: ["sh", "-c", `setsid ${holder} & echo $!; exec sleep 30`], timeoutMs: 300 });
+  const result = await Promise.race([run, guard]);
+  assert.notEqual(result, "still waiting");
+  const returned = result as Exclude<typeof result, string>;
+  assert.equal(returned.timedOut, true);
+  // What came before the deadline is kept: the holder's pid, which ends it here.
+  Deno.kill(Number(returned.stdout.trim()), "SIGKILL");
+});
+
 Deno.test("a missing program is exit 127, not an exception", async () => {
   const result = await runner.run({ argv: ["dnb-no-such-program"], timeoutMs: 1000 });
   assert.equal(result.code, 127);

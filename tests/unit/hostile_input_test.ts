@@ -155,6 +155,7 @@ const SETTINGS: FarmSettings = {
   builderStateDir: "/tmp/dnb",
   extraNixConfig: [],
   probeConcurrency: 16,
+  sshMaster: "auto",
 };
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL2dJWlrk3nCpImBsSZ5mCRa1RqFWZWkfnqqx/sTUoaU";
 

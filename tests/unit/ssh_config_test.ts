@@ -17,6 +17,8 @@ Deno.test("each builder gets a Host entry that pins its key under the alias and 
     "  ServerAliveInterval 5",
     "  ServerAliveCountMax 3",
     "  Compression no",
+    "  ControlMaster no",
+    "  ControlPath none",
     "  Ciphers aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com",
   ]);
 });
@@ -70,4 +72,20 @@ Deno.test("a value that ssh_config would read as syntax is refused and nothing i
     assert.throws(() => sshConfigLines([entry], "/tmp/dnb/known_hosts"), field, name);
   }
   assert.throws(() => sshConfigLines([host], "/tmp/dnb/known hosts"), /known_hosts path/);
+});
+
+Deno.test("a builder with an ssh master is reached through its socket; no entry ever starts a master", () => {
+  const lines = sshConfigLines(
+    [{ alias: "b1", address: "100.64.0.2", user: "root", controlPath: "/tmp/dnb/mux-b1" }],
+    "/tmp/dnb/known_hosts",
+  );
+  assert.deepEqual(lines.filter((line) => line.includes("Control")), [
+    "  ControlMaster no",
+    "  ControlPath /tmp/dnb/mux-b1",
+  ]);
+  // ssh expands % tokens in ControlPath: a path that could carry one is refused, not written.
+  assert.throws(
+    () => sshConfigLines([{ alias: "b1", address: "100.64.0.2", user: "root", controlPath: "/tmp/%d/x" }], "/k"),
+    /control path/,
+  );
 });
