@@ -23,7 +23,8 @@ export type Admission =
  * and trusts the ssh user (else it could not build input-addressed derivations sent to it).
  * dnb's own ssh config must already hold the candidate (the Claimer writes it). `coordinatorNix` is this
  * machine's Nix: its version is compared with the builder's daemon protocol, and it decides whether
- * the builder gets an ssh master, started once the claim has gone through and before the store is asked.
+ * the builder gets an ssh master, which then carries the claim and the store check, and is ended
+ * when the builder is not admitted.
  */
 export async function admitBuilder(
   settings: FarmSettings,
@@ -36,29 +37,29 @@ export async function admitBuilder(
   const masterPath = settings.sshMaster === "auto" && nixRidesSshMasters(coordinatorNix)
     ? sshMasterPath(settings.stateDir, candidate.alias)
     : undefined;
-  // A master an earlier run left would carry this claim to whatever that run reached under the name.
-  if (masterPath !== undefined) await stopSshMaster(ctx, sshConfig, candidate.alias, masterPath);
+  // The master goes first and the claim rides it: one ssh handshake per builder, not one per command.
+  const warnings: string[] = [];
+  if (masterPath !== undefined && !await startSshMaster(ctx, sshConfig, candidate.alias, masterPath)) {
+    warnings.push(`${candidate.alias}: its shared ssh connection did not come up; Nix connects anew for each build`);
+  }
+  const notAdmitted = async (kind: "retry" | "refused", reason: string): Promise<Admission> => {
+    if (masterPath !== undefined) await stopSshMaster(ctx, sshConfig, candidate.alias, masterPath);
+    return { kind, reason };
+  };
   const outcome = await claimBuilder(ctx, {
     sshConfig,
     alias: candidate.alias,
     builderStateDir: settings.builderStateDir,
     claim: { coordinator: settings.hostname, at: new Date(ctx.now()).toISOString(), lease: settings.leaseSeconds },
   });
-  if (!outcome.ok) return { kind: outcome.retry ? "retry" : "refused", reason: outcome.reason };
+  if (!outcome.ok) return await notAdmitted(outcome.retry ? "retry" : "refused", outcome.reason);
   const member = { alias: candidate.alias, address: candidate.node.ipv4, hostKeys, info: outcome.info };
-  const warnings: string[] = [];
-  if (masterPath !== undefined && !await startSshMaster(ctx, sshConfig, candidate.alias, masterPath)) {
-    warnings.push(`${candidate.alias}: its shared ssh connection did not come up; Nix connects anew for each build`);
-  }
   const ping = await pingStore(settings, ctx, member, coordinatorNix?.version);
-  const refuse = async (reason: string): Promise<Admission> => {
-    if (masterPath !== undefined) await stopSshMaster(ctx, sshConfig, candidate.alias, masterPath);
-    return { kind: "refused", reason };
-  };
-  if (!ping.ok) return await refuse(`it does not answer as a Nix store over ssh-ng (${ping.reason})`);
+  if (!ping.ok) return await notAdmitted("refused", `it does not answer as a Nix store over ssh-ng (${ping.reason})`);
   // Nix before 2.15, on either side, prints no Trusted line: trust is then unknown and not held against it.
   if (ping.trusted === false) {
-    return await refuse(
+    return await notAdmitted(
+      "refused",
       `its Nix does not trust ${settings.sshUser} (nix store info says Trusted: 0), so it would refuse ` +
         `input-addressed derivations sent to it; set trusted-users = ${settings.sshUser} in the builder's nix.conf`,
     );

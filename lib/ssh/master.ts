@@ -12,9 +12,10 @@ import { statePath } from "../core/state_dir.ts";
 
 /** macOS's 104-byte socket address, less its NUL and the 17 characters ssh appends while it binds. */
 const MAX_CONTROL_PATH = 86;
-/** The claim has just crossed the same path: a master not up by then is not coming. */
+/** A reachable builder's master is up within one ssh handshake; one not up by then is not coming. */
 const MASTER_UP_MS = 5_000;
-const MASTER_POLL_MS = 25;
+/** A look is a stat of the socket and of the log: cheap enough to keep the wait close to the handshake. */
+const MASTER_POLL_MS = 10;
 
 type Effects = Pick<Context, "runner" | "files" | "processes" | "sleep" | "now">;
 
@@ -40,29 +41,22 @@ async function answers(ctx: Effects, sshConfig: string, path: string, alias: str
 
 /**
  * Starts the builder's master (after ending one an earlier run left) and waits until it takes
- * sessions. One that is not up in time is killed: appearing later, it would take a session whose
- * Nix had already found no master and waits for a line that only a connection of its own prints.
+ * sessions. A master that says anything before it is up has failed (a successful one is silent),
+ * and one not up in time is killed: appearing later, it would take a session whose Nix had already
+ * found no master and waits for a line that only a connection of its own prints.
  */
 export async function startSshMaster(ctx: Effects, sshConfig: string, alias: string, path: string): Promise<boolean> {
   await stopSshMaster(ctx, sshConfig, alias, path);
+  const logged = () => ctx.files.stat(masterLog(path))?.size ?? 0;
+  const quiet = logged();
+  // LogLevel ERROR: a login banner is not a failure; anything else the master says is.
+  const options = [`ControlPath=${path}`, "ControlMaster=yes", "ControlPersist=no", "LogLevel=ERROR"];
   const pid = ctx.runner.start({
-    argv: [
-      "ssh",
-      "-F",
-      sshConfig,
-      "-o",
-      `ControlPath=${path}`,
-      "-o",
-      "ControlMaster=yes",
-      "-o",
-      "ControlPersist=no",
-      "-N",
-      alias,
-    ],
+    argv: ["ssh", "-F", sshConfig, ...options.flatMap((option) => ["-o", option]), "-N", alias],
     logFile: masterLog(path),
   });
   const deadline = ctx.now() + MASTER_UP_MS;
-  while (ctx.now() < deadline) {
+  while (ctx.now() < deadline && logged() === quiet) {
     if (await answers(ctx, sshConfig, path, alias)) return true;
     await ctx.sleep(MASTER_POLL_MS);
   }

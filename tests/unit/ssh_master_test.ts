@@ -64,7 +64,7 @@ const script = [
 ];
 const isStart = (argv: readonly string[]) => argv.includes("ControlMaster=yes");
 
-Deno.test("a claimed builder's master is up before Nix's store check, so every later session rides it", async () => {
+Deno.test("a builder's master is up before its claim and Nix's store check, which ride it", async () => {
   const ctx = flowContext({ script });
   const admission = await admit(ctx, upstream("2.24.9"));
   assert.equal(admission.kind, "admitted");
@@ -74,10 +74,9 @@ Deno.test("a claimed builder's master is up before Nix's store check, so every l
     [["-N", "b1"], "/tmp/dnb/mux-b1.log"],
   ]);
   const calls = ctx.runner.calls.map((call) => call.argv.join(" "));
-  assert.ok(calls[0]!.endsWith("info.json"), "the claim goes first");
-  assert.ok(
-    calls.findIndex((line) => line.includes("-O check b1")) < calls.findIndex((line) => line.includes("store")),
-  );
+  assert.match(calls[0]!, /-O check b1$/);
+  assert.ok(calls[1]!.endsWith("cat info.json"), "then the claim");
+  assert.match(calls[2]!, /store info/);
 });
 
 Deno.test("a master an earlier run left is ended before the claim, which it would otherwise carry", async () => {
@@ -114,6 +113,41 @@ Deno.test("a builder refused after its claim (it does not trust us) leaves no ma
   });
   assert.equal((await admit(ctx, upstream("2.24.9"))).kind, "refused");
   assert.equal(ctx.runner.started.length, 1);
+  assert.match(ctx.runner.calls.at(-1)!.argv.join(" "), /-O exit b1$/);
+  assert.equal(ctx.files.exists("/tmp/dnb/mux-b1"), false);
+});
+
+Deno.test("a master that speaks before it is up has failed: it is killed at once and the claim goes alone", async () => {
+  const ctx = flowContext({ script });
+  const killed: number[] = [];
+  const runner = new FakeRunner(
+    [...script, { when: (argv) => argv.includes("-O") }],
+    (spec) => ctx.files.writeAtomic(spec.logFile, "ssh: connect to host 100.64.0.11 port 22: Connection refused\n"),
+  );
+  const admission = await admitBuilder(
+    farmSettings(),
+    { ...ctx, runner, processes: { alive: () => true, signal: (pid) => killed.push(pid) } },
+    candidate,
+    candidate.node.sshHostKeys,
+    upstream("2.24.9"),
+  );
+  assert.equal(admission.kind, "admitted");
+  assert.deepEqual(killed, [4243]);
+  // Not one look at the master was needed: no wait for its deadline.
+  assert.deepEqual(runner.calls.filter((call) => call.argv.includes("check")), []);
+});
+
+Deno.test("a builder not ready for its claim yet leaves no master behind until it is tried again", async () => {
+  const ctx = flowContext({
+    script: [
+      {
+        when: (argv) => argv.at(-1)!.endsWith("cat info.json"),
+        code: 3,
+        stderr: "dnb: no builder here: /tmp/dnb/info.json is missing",
+      },
+    ],
+  });
+  assert.equal((await admit(ctx, upstream("2.24.9"))).kind, "retry");
   assert.match(ctx.runner.calls.at(-1)!.argv.join(" "), /-O exit b1$/);
   assert.equal(ctx.files.exists("/tmp/dnb/mux-b1"), false);
 });
