@@ -16,7 +16,7 @@ import { type Cluster, farmSettings, type Member, writeCluster } from "../farm/c
 import { writeNixFiles } from "../farm/configure.ts";
 import { installStopCommand, startWatchdog, stopWatchdog } from "../farm/lifecycle.ts";
 import { releaseAndRestore } from "../farm/release.ts";
-import { confirmBuilders, restartNixDaemon } from "../nix/apply.ts";
+import { readBuildersSetting, reportBuildersSetting, restartNixDaemon } from "../nix/apply.ts";
 import { localNix } from "../nix/probe.ts";
 import { nixRidesSshMasters } from "../nix/ssh_masters.ts";
 import { coordinatorOutputs, farmSummary } from "../report/summary.ts";
@@ -54,6 +54,7 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
   }
   const interruption = new Interruption(ctx);
   let claimed: readonly Member[] = [];
+  let nix: Promise<PreparedNix> | undefined;
   try {
     const session = await joinOrBuildLocally(config, ctx);
     if (session === undefined) return EXIT_OK;
@@ -61,41 +62,65 @@ export async function runCoordinator(config: Config, ctx: Context): Promise<numb
     // Builders' daemon protocols are compared with this machine's Nix.
     const coordinatorNix = await localNix(ctx);
     if (config.sshMaster === "auto" && coordinatorNix !== undefined && !nixRidesSshMasters(coordinatorNix)) {
-      say(
-        ctx,
-        `Nix ${coordinatorNix.version} here cannot share an ssh connection per builder; each build connects anew`,
-      );
+      say(ctx, `Nix ${coordinatorNix.version} here cannot share an ssh connection per builder; builds connect anew`);
     }
     const started = ctx.now();
+    nix = prepareNix(config, ctx);
+    let nixFailed = false;
+    nix.catch(() => nixFailed = true);
     const changes = TailnetChanges.start(ctx, session.bin, session.socket);
     const round = await inGroup(ctx, "Find and claim builders", () =>
       claimRound(config, ctx, {
         status: () => tailnetStatus(ctx, session.bin, session.socket),
         changes,
         started,
-        interrupted: () => interruption.happened,
+        // A failed preparation ends the wait: its error is the one to report.
+        interrupted: () => interruption.happened || nixFailed,
         coordinatorNix,
       })).finally(() => changes.stop());
     claimed = round.claimed;
+    const prepared = await nix;
     interruption.checkpoint();
     requireEnoughBuilders(config, ctx, round);
-    const machines = await inGroup(ctx, "Configure Nix", async () => {
+    const machines = await inGroup(ctx, "Configure Nix", () => {
+      // Nix reads the machines file afresh for every build: no second restart.
       const written = writeNixFiles(ctx.files, config, claimed);
-      interruption.checkpoint();
-      if (await restartNixDaemon(ctx)) say(ctx, "restarted the Nix daemon");
-      await confirmBuilders(ctx);
-      return written.machines;
+      if (prepared.restarted) say(ctx, "restarted the Nix daemon");
+      reportBuildersSetting(ctx, prepared.builders);
+      return Promise.resolve(written.machines);
     });
     interruption.checkpoint();
     const handover = await leaveWatchdogBehind(config, ctx, claimed, started);
     await reportReady(config, ctx, session, claimed, { ...handover, started, machines });
     return EXIT_OK;
   } catch (error) {
+    // Nothing is put back while the preparation may still write; a daemon it restarted rereads what is put back.
+    const prepared = await nix?.catch(() => undefined);
     await releaseAndRestore(ctx, config, claimed);
+    if (prepared?.restarted) await restartNixDaemon(ctx).catch((failure: Error) => warn(ctx, failure.message));
     throw error;
   } finally {
     interruption.stop();
   }
+}
+
+interface PreparedNix {
+  readonly restarted: boolean;
+  /** The `builders` value Nix reads after the restart. */
+  readonly builders: string | undefined;
+}
+
+/**
+ * nix.conf's block (with an empty machines file) and the daemon's restart need no builder, so they
+ * happen while the builders are awaited, off the way from the last builder to ready.
+ */
+function prepareNix(config: Config, ctx: Context): Promise<PreparedNix> {
+  const preparing = (async () => {
+    writeNixFiles(ctx.files, config, []);
+    const restarted = await restartNixDaemon(ctx);
+    return { restarted, builders: await readBuildersSetting(ctx) };
+  })();
+  return preparing;
 }
 
 /** Joins the tailnet; without credentials (a fork's pull request), leaves Nix building here and says so. */

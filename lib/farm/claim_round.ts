@@ -74,10 +74,16 @@ export async function claimRound(config: Config, ctx: Context, inputs: ClaimRoun
   for (;;) {
     const seen = allSeen();
     const status = seen ? undefined : await inputs.status();
+    if (inputs.interrupted()) {
+      // No claim starts after a stop; those in flight end first, so the caller releases what they claimed.
+      claimer.close();
+      await claimer.allSettled();
+      break;
+    }
     if (seen) claimer.offer(claimer.knownCandidates());
     else claimer.consider(status ? discover(status, wanted) : NOTHING_FOUND);
     const missing = missingNames(wanted, decided());
-    if ((missing.length === 0 || inputs.interrupted()) && claimer.pending === 0) break;
+    if (missing.length === 0 && claimer.pending === 0) break;
     const now = ctx.now();
     if (now > deadline) {
       await claimer.allSettled();

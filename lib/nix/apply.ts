@@ -46,14 +46,18 @@ export async function restartNixDaemon(ctx: Context): Promise<boolean> {
 
 const EXPECTED_BUILDERS = `@${MACHINES_FILE}`;
 
-/**
- * Reads back the `builders` value Nix now takes from its configuration, so a setting that wins over
- * dnb's block (NIX_CONFIG, a later include, a user's file) is caught here rather than as local builds.
- */
-export async function confirmBuilders(ctx: Context): Promise<void> {
+/** The `builders` value Nix now takes from its configuration; undefined when Nix cannot be asked. */
+export async function readBuildersSetting(ctx: Context): Promise<string | undefined> {
   const nix = findOnPath(ctx.files, "nix", ctx.env.PATH ?? "");
   const json = nix === undefined ? undefined : await readNixConfigJson(ctx, nix);
-  const builders = json === undefined ? undefined : effectiveBuilders(json);
+  return json === undefined ? undefined : effectiveBuilders(json);
+}
+
+/**
+ * Says which `builders` value Nix reads (readBuildersSetting), so a setting that wins over dnb's
+ * block (NIX_CONFIG, a later include, a user's file) is caught here rather than as local builds.
+ */
+export function reportBuildersSetting(ctx: Context, builders: string | undefined): void {
   if (builders === EXPECTED_BUILDERS) {
     say(ctx, `Nix now reads builders = ${builders}`);
   } else {

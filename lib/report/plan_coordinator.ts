@@ -109,7 +109,8 @@ function configureNixStep(config: Config, facts: MachineFacts, aliases: readonly
         : `${MACHINES_FILE} does not exist: stop removes it`,
       ...overridden.map((name) => `${nixConfPath} sets ${name} outside dnb's block; dnb's later line wins`),
       restart
-        ? "then restart the Nix daemon so it rereads nix.conf"
+        ? "nix.conf's block and the daemon's restart (so it rereads nix.conf) happen while builders are awaited, " +
+          "with an empty machines file; the claimed builders go in it at the end, and Nix reads it for every build"
         : "no Nix daemon socket: single-user Nix, no restart needed",
     ],
     files: [

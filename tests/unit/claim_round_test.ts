@@ -135,3 +135,36 @@ Deno.test("by prefix: never more than --expect builders are claimed, however man
   assert.equal((await result).claimed.length, 2);
   assert.equal(claimsOf(ctx).length, 2);
 });
+
+Deno.test("a stop during the round starts no claim after it; a claim already on its way finishes and is returned", async () => {
+  const ctx = flowContext({
+    script: [
+      when(["ssh"], { stdout: JSON.stringify(builderInfo()) }),
+      when(["store", "info"], { stderr: "Version: 2.24.9\nTrusted: 1\n" }),
+    ],
+  });
+  let stopped = false;
+  // b1 is on the tailnet at the first look; the stop comes while the second look is under way, when b2 appears.
+  let looks = 0;
+  const result = await claimRound(
+    flowConfig({ "--role": "coordinator", "--hostname": "coord", "--wait-timeout": "10", "--builders": "b1 b2" }),
+    ctx,
+    {
+      status: () => {
+        looks += 1;
+        if (looks === 1) return Promise.resolve(tailnet({ host: "b1", ip: "100.64.0.11", tags: BUILDER }));
+        stopped = true;
+        return Promise.resolve(tailnet(
+          { host: "b1", ip: "100.64.0.11", tags: BUILDER },
+          { host: "b2", ip: "100.64.0.12", tags: BUILDER },
+        ));
+      },
+      started: START,
+      interrupted: () => stopped,
+      coordinatorNix: undefined,
+    },
+  );
+  assert.deepEqual(result.claimed.map((member) => member.alias), ["b1"]);
+  assert.deepEqual(claimsOf(ctx), ["b1"]);
+  assert.deepEqual(result.missing, ["b2"]);
+});

@@ -7,7 +7,7 @@ import { effectiveBuilders } from "../../lib/nix/probe.ts";
 
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
-import { confirmBuilders } from "../../lib/nix/apply.ts";
+import { readBuildersSetting, reportBuildersSetting } from "../../lib/nix/apply.ts";
 
 Deno.test("the daemon restarts under its own name: systemd, launchd, Determinate's launchd job", () => {
   assert.deepEqual(daemonRestartArgv("linux"), ["systemctl", "restart", "nix-daemon.service"]);
@@ -33,7 +33,7 @@ async function confirmWith(builders: string | undefined): Promise<string[]> {
   const runner = new FakeRunner([{ when: (argv) => argv.includes("show"), stdout: config }]);
   const ctx = { ...testContext({ env: { PATH: "/usr/bin" } }), runner };
   ctx.files.writeAtomic("/usr/bin/nix", "", 0o755);
-  await confirmBuilders(ctx);
+  reportBuildersSetting(ctx, await readBuildersSetting(ctx));
   assert.deepEqual(runner.calls[0]?.argv, [
     "/usr/bin/nix",
     "--extra-experimental-features",
