@@ -20,19 +20,24 @@ type Step = typeof STEPS[number];
 /** Records the first time each of `names` is in what `check` returns, polling until stopped. */
 function firstTimes(names: readonly string[], check: () => Promise<Set<string>>) {
   const seen = new Map<string, number>();
+  const look = async () => {
+    const now = Date.now();
+    for (const name of await check().catch(() => new Set<string>())) {
+      if (names.includes(name) && !seen.has(name)) seen.set(name, now);
+    }
+  };
   let polling = true;
   const loop = (async () => {
     while (polling) {
-      const now = Date.now();
-      for (const name of await check().catch(() => new Set<string>())) {
-        if (names.includes(name) && !seen.has(name)) seen.set(name, now);
-      }
+      await look();
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   })();
   return async () => {
     polling = false;
     await loop;
+    // One last look: what the coordinator wrote just before it exited.
+    await look();
     return seen;
   };
 }
@@ -97,13 +102,11 @@ const labels = [
 const perBuilder = names.map(segments);
 console.log(`\nwhere the ready time goes, ${COUNT} builders ${STAGGER_MS} ms apart, ${BENCH_TAILNET} tailnet (ms)`);
 console.log(`| step | median builder | last builder online (${last}) |\n|---|---:|---:|`);
+// Every builder but the last waits for the others before the coordinator is ready: no median for that step.
 const rows = labels.map((label, index) => {
-  const row = {
-    step: label,
-    medianMs: median(perBuilder.map((parts) => parts[index]!)),
-    lastMs: segments(last)[index]!,
-  };
-  console.log(`| ${row.step} | ${row.medianMs} | ${row.lastMs} |`);
+  const medianMs = index < labels.length - 1 ? median(perBuilder.map((parts) => parts[index]!)) : null;
+  const row = { step: label, medianMs, lastMs: segments(last)[index]! };
+  console.log(`| ${row.step} | ${row.medianMs ?? "–"} | ${row.lastMs} |`);
   return row;
 });
 const total = (readyAt - times.online.get(last)!) / 1000;
