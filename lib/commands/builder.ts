@@ -22,6 +22,12 @@ import { enableKvm, kvmUsable } from "../builder/kvm.ts";
 import { ClaimGate, expectedClaimer } from "../builder/claim_gate.ts";
 
 const TICK_MS = 250;
+/**
+ * How long a released builder stays on the tailnet after it sees `done`: the release's ssh session is
+ * still ending (its usage reading, its exit status), and logging the node out would cut it, so the
+ * coordinator would count this builder unreachable (seen under load in CI).
+ */
+export const RELEASE_GRACE_MS = 1000;
 /** How often a claimed builder looks for builds; busy time has this resolution. */
 const SAMPLE_EVERY_MS = 1000;
 const STATUS_EVERY_MS = 60_000;
@@ -164,6 +170,7 @@ async function waitForCoordinator(
     if (ctx.files.exists(file("done"))) {
       if (meter !== undefined) meter = sample(meter, now);
       say(ctx, `the coordinator released this builder; leaving${meter ? `: ${usageLine(meter)}` : ""}`);
+      await ctx.sleep(RELEASE_GRACE_MS);
       return EXIT_OK;
     }
     if (meter === undefined) {

@@ -1,6 +1,6 @@
 /** The builder's whole run with every effect faked: Nix, the tailnet, the coordinator's files, the clock. */
 import assert from "node:assert/strict";
-import { runBuilder } from "../../lib/commands/builder.ts";
+import { RELEASE_GRACE_MS, runBuilder } from "../../lib/commands/builder.ts";
 import { parseBuilderInfo } from "../../lib/protocol/builder_info.ts";
 import { parseUsage } from "../../lib/protocol/usage.ts";
 import { flowConfig, flowContext, install, when } from "../support/flow.ts";
@@ -99,6 +99,8 @@ Deno.test("builder: publishes what Nix offers, waits for its claim, leaves when 
     "--socket=/tmp/dnb/tailscaled.sock",
     "logout",
   ]);
+  // The release's ssh session ends before the node leaves: the logout comes RELEASE_GRACE_MS after `done` was seen.
+  assert.equal(ctx.sleeps.at(-1), RELEASE_GRACE_MS);
 });
 
 Deno.test("builder: never claimed, it exits 1 at --builder-timeout and still logs out", async () => {
