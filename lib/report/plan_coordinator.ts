@@ -69,8 +69,8 @@ function claimStep(config: Config, aliases: readonly string[], ssh: SshPlan): Pl
       "one ssh round trip writes claim, renews lease and returns info.json; data goes over stdin",
       ...(config.sshMaster === "auto"
         ? [
-          "then an ssh master per builder (ssh -M -N, detached), which Nix's sessions share where the Nix here " +
-          "can (not Nix 2.15 or Determinate Nix); stop ends it",
+          "before that, an ssh master per builder (ssh -M -N, detached) that the claim, the store check and " +
+          "Nix's sessions ride, where the Nix here can (not Nix 2.15 or Determinate Nix); stop ends it",
         ]
         : []),
       `up to ${config.probeConcurrency} at once, each as soon as its builder is online`,
