@@ -114,13 +114,10 @@ interface PreparedNix {
  * nix.conf's block (with an empty machines file) and the daemon's restart need no builder, so they
  * happen while the builders are awaited, off the way from the last builder to ready.
  */
-function prepareNix(config: Config, ctx: Context): Promise<PreparedNix> {
-  const preparing = (async () => {
-    writeNixFiles(ctx.files, config, []);
-    const restarted = await restartNixDaemon(ctx);
-    return { restarted, builders: await readBuildersSetting(ctx) };
-  })();
-  return preparing;
+async function prepareNix(config: Config, ctx: Context): Promise<PreparedNix> {
+  writeNixFiles(ctx.files, config, []);
+  const restarted = await restartNixDaemon(ctx);
+  return { restarted, builders: await readBuildersSetting(ctx) };
 }
 
 /** Joins the tailnet; without credentials (a fork's pull request), leaves Nix building here and says so. */
