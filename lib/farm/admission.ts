@@ -10,7 +10,7 @@ import { type Member } from "./cluster.ts";
 import { statePath } from "../core/state_dir.ts";
 import type { LocalNix } from "../nix/probe.ts";
 import { nixRidesSshMasters } from "../nix/ssh_masters.ts";
-import { sshMasterPath, startSshMaster, stopSshMaster } from "../ssh/master.ts";
+import { controlPathFor, startSshMaster, stopSshMaster } from "../ssh/master.ts";
 
 export type Admission =
   /** warnings: worth a line, not a refusal (a daemon protocol that differs from the coordinator's). */
@@ -34,9 +34,7 @@ export async function admitBuilder(
   coordinatorNix: LocalNix | undefined,
 ): Promise<Admission> {
   const sshConfig = statePath(settings.stateDir, "sshConfig");
-  const masterPath = settings.sshMaster === "auto" && nixRidesSshMasters(coordinatorNix)
-    ? sshMasterPath(settings.stateDir, candidate.alias)
-    : undefined;
+  const masterPath = nixRidesSshMasters(coordinatorNix) ? controlPathFor(settings, candidate.alias) : undefined;
   // The master goes first and the claim rides it: one ssh handshake per builder, not one per command.
   const warnings: string[] = [];
   if (masterPath !== undefined && !await startSshMaster(ctx, sshConfig, candidate.alias, masterPath)) {

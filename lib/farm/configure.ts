@@ -6,7 +6,7 @@ import { MACHINES_FILE, nixConfBlockBody } from "../nix/conf.ts";
 import { SSH_CONFIG, sshConfigLines, sshConfigTarget } from "../ssh/ssh_config.ts";
 import { writeNixConfBlock } from "../nix/apply.ts";
 import { statePath } from "../core/state_dir.ts";
-import { sshMasterPath } from "../ssh/master.ts";
+import { controlPathFor } from "../ssh/master.ts";
 import { writeSystemFile } from "../core/system_files.ts";
 import type { Files } from "../core/files.ts";
 
@@ -17,7 +17,7 @@ function sshLines(settings: FarmSettings, members: readonly { alias: string; add
       address: member.address,
       user: settings.sshUser,
       identityFile: settings.sshKey,
-      controlPath: settings.sshMaster === "auto" ? sshMasterPath(settings.stateDir, member.alias) : undefined,
+      controlPath: controlPathFor(settings, member.alias),
     })),
     statePath(settings.stateDir, "knownHosts"),
   );

@@ -14,7 +14,7 @@ import { MACHINES_HEADER, machinesLineTemplate } from "../nix/machines_file.ts";
 import { claimArgv } from "../protocol/scripts.ts";
 import { knownHostsLines } from "../ssh/host_keys.ts";
 import { sshConfigLines, sshConfigTarget } from "../ssh/ssh_config.ts";
-import { sshMasterPath } from "../ssh/master.ts";
+import { controlPathFor } from "../ssh/master.ts";
 import { tailscaledPaths, tailscaleStatusArgv } from "../tailnet/args.ts";
 import { tailscaleBin } from "./plan_join.ts";
 import { type PlannedFile, type PlanStep, step } from "./plan_step.ts";
@@ -34,7 +34,7 @@ function sshPlan(config: Config, facts: MachineFacts, aliases: readonly string[]
     address: `<tailnet IPv4 of ${alias}>`,
     user: config.sshUser,
     identityFile: config.sshKey,
-    controlPath: config.sshMaster === "auto" ? sshMasterPath(config.stateDir, alias) : undefined,
+    controlPath: controlPathFor(config, alias),
   }));
   const lines = sshConfigLines(hosts, knownHosts);
   const target = sshConfigTarget(facts.sshConfig);

@@ -25,6 +25,14 @@ export function sshMasterPath(stateDir: string, alias: string): string | undefin
   return path.length <= MAX_CONTROL_PATH ? path : undefined;
 }
 
+/** The socket sessions to this builder look for: none with `--ssh-master off` (ssh_config then says `none`). */
+export function controlPathFor(
+  settings: { readonly stateDir: string; readonly sshMaster: "auto" | "off" },
+  alias: string,
+): string | undefined {
+  return settings.sshMaster === "auto" ? sshMasterPath(settings.stateDir, alias) : undefined;
+}
+
 /** Where a master's own words go: beside its socket. */
 function masterLog(path: string): string {
   return `${path}.log`;
