@@ -11,7 +11,7 @@ import { type TestContext, testContext } from "./context.ts";
 export const START = Date.parse("2026-11-26T08:00:00Z");
 
 /** `ssh -O check` and `-O exit` answer as a master would. */
-const SSH_MASTER_CONTROL: ScriptedResult = { when: (argv) => argv[0] === "ssh" && argv.includes("-O") };
+export const SSH_MASTER_CONTROL: ScriptedResult = { when: (argv) => argv[0] === "ssh" && argv.includes("-O") };
 
 /** An ssh master comes up at once: its socket appears where its ControlPath says. */
 function sshMasterUp(ctx: Context, spec: StartSpec): void {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { admitBuilder } from "../../lib/farm/admission.ts";
 import type { LocalNix } from "../../lib/nix/probe.ts";
 import { farmSettings } from "../support/cluster.ts";
-import type { Candidate } from "../../lib/tailnet/discovery.ts";
+import { CANDIDATE } from "../support/candidate.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
 import { testContext } from "../support/context.ts";
 import { builderInfo } from "../support/builder_info.ts";
@@ -10,22 +10,7 @@ import { builderInfo } from "../support/builder_info.ts";
 // The ssh master has tests of its own (ssh_master_test.ts).
 const settings = farmSettings({ sshMaster: "off" });
 
-const candidate: Candidate = {
-  alias: "b1",
-  node: {
-    id: "n1",
-    hostName: "b1",
-    dnsName: "b1.tail.ts.net.",
-    shortName: "b1",
-    ipv4: "100.64.0.11",
-    tags: ["tag:nix-builder"],
-    online: true,
-    os: "linux",
-    sshHostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderKey"],
-    path: "direct",
-    routable: true,
-  },
-};
+const candidate = CANDIDATE;
 
 const info = builderInfo({
   features: ["big-parallel"],

@@ -4,10 +4,10 @@ import { admitBuilder } from "../../lib/farm/admission.ts";
 import type { LocalNix } from "../../lib/nix/probe.ts";
 import { nixRidesSshMasters } from "../../lib/nix/ssh_masters.ts";
 import { sshMasterPath } from "../../lib/ssh/master.ts";
-import type { Candidate } from "../../lib/tailnet/discovery.ts";
+import { CANDIDATE } from "../support/candidate.ts";
 import { builderInfo } from "../support/builder_info.ts";
 import { farmSettings } from "../support/cluster.ts";
-import { type FlowContext, flowContext, when } from "../support/flow.ts";
+import { type FlowContext, flowContext, SSH_MASTER_CONTROL, when } from "../support/flow.ts";
 import { runCli } from "../../lib/cli.ts";
 import type { Cluster } from "../../lib/farm/cluster.ts";
 import { FakeRunner } from "../support/fake_runner.ts";
@@ -35,22 +35,7 @@ Deno.test("a master's socket path that macOS could not bind (with ssh's suffix) 
   assert.equal(sshMasterPath(`/${"s".repeat(20)}`, "b".repeat(63)), undefined);
 });
 
-const candidate: Candidate = {
-  alias: "b1",
-  node: {
-    id: "n1",
-    hostName: "b1",
-    dnsName: "b1.tail.ts.net.",
-    shortName: "b1",
-    ipv4: "100.64.0.11",
-    tags: ["tag:nix-builder"],
-    online: true,
-    os: "linux",
-    sshHostKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuilderKey"],
-    path: "direct",
-    routable: true,
-  },
-};
+const candidate = CANDIDATE;
 
 /** A builder that claims and answers as a store; `ctx` says whether its master comes up. */
 function admit(ctx: FlowContext, nix: LocalNix, sshMaster: "auto" | "off" = "auto") {
@@ -87,7 +72,7 @@ Deno.test("a master an earlier run left is ended before the claim, which it woul
 
 Deno.test("a master that does not come up is killed (it must not appear later) and the builder is still admitted", async () => {
   const ctx = flowContext({ script });
-  const runner = new FakeRunner([...script, { when: (argv) => argv.includes("-O") }]);
+  const runner = new FakeRunner([...script, SSH_MASTER_CONTROL]);
   const killed: [number, string][] = [];
   const admission = await admitBuilder(
     farmSettings(),
@@ -121,7 +106,7 @@ Deno.test("a master that speaks before it is up has failed: it is killed at once
   const ctx = flowContext({ script });
   const killed: number[] = [];
   const runner = new FakeRunner(
-    [...script, { when: (argv) => argv.includes("-O") }],
+    [...script, SSH_MASTER_CONTROL],
     (spec) => ctx.files.writeAtomic(spec.logFile, "ssh: connect to host 100.64.0.11 port 22: Connection refused\n"),
   );
   const admission = await admitBuilder(
